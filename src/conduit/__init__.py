@@ -1,0 +1,73 @@
+"""conduit: a governed runtime for OpenAI models and MCP tools.
+
+``import conduit`` stays light: the public names below are loaded on first
+use (PEP 562), so the CLI does not pay for ``openai`` or ``mcp`` imports it
+does not need.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+__version__ = "0.1.0"
+
+# public name -> module that defines it
+_EXPORTS: dict[str, str] = {
+    # errors
+    "ConduitError": "conduit.errors",
+    "ConfigurationError": "conduit.errors",
+    "MissingAPIKeyError": "conduit.errors",
+    "ValidationError": "conduit.errors",
+    "UnknownModelError": "conduit.errors",
+    "RetiredModelError": "conduit.errors",
+    "BudgetExceeded": "conduit.errors",
+    "SecurityError": "conduit.errors",
+    "TokenizerError": "conduit.errors",
+    "LedgerError": "conduit.errors",
+    "UpstreamError": "conduit.errors",
+    "MCPError": "conduit.errors",
+    # core types
+    "Usage": "conduit.usage",
+    "Settings": "conduit.settings",
+    "get_settings": "conduit.settings",
+    # tokens
+    "count_tokens": "conduit.tokens",
+    "count_message_tokens": "conduit.tokens",
+    "image_input_tokens": "conduit.tokens",
+    "encoding_for_model": "conduit.tokens",
+    # catalog
+    "price": "conduit.catalog",
+    "lookup_model": "conduit.catalog",
+    # clients
+    "OpenAI": "conduit.pipeline.clients",
+    "AsyncOpenAI": "conduit.pipeline.clients",
+    "GovernedTransport": "conduit.pipeline.transport",
+    "AsyncGovernedTransport": "conduit.pipeline.transport",
+    "scope": "conduit.pipeline.context",
+    # ledger
+    "Ledger": "conduit.ledger",
+    "open_ledger": "conduit.ledger",
+    # sandbox
+    "Sandbox": "conduit.sandbox",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str) -> Any:
+    module_name = _EXPORTS.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'conduit' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
+
+if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only
+    from conduit.errors import *  # noqa: F403
+    from conduit.usage import Usage
