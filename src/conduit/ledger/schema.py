@@ -1,0 +1,70 @@
+"""Versioned schema migrations for the ledger.
+
+Each migration is applied once, in order, inside a transaction, and recorded
+in ``schema_migrations``. Append new migrations; never edit a released one.
+SQL is written in the common subset of SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+MIGRATIONS: Final[list[tuple[int, str, str]]] = [
+    (
+        1,
+        "exchanges and tool calls",
+        """
+        CREATE TABLE IF NOT EXISTS exchanges (
+            id TEXT PRIMARY KEY,
+            created_at DOUBLE PRECISION NOT NULL,
+            endpoint TEXT NOT NULL,
+            model TEXT,
+            requested_model TEXT,
+            status TEXT NOT NULL,
+            http_status INTEGER,
+            attempt INTEGER NOT NULL DEFAULT 1,
+            stream INTEGER NOT NULL DEFAULT 0,
+            latency_ms DOUBLE PRECISION,
+            input_tokens INTEGER NOT NULL DEFAULT 0,
+            cached_input_tokens INTEGER NOT NULL DEFAULT 0,
+            audio_input_tokens INTEGER NOT NULL DEFAULT 0,
+            output_tokens INTEGER NOT NULL DEFAULT 0,
+            reasoning_tokens INTEGER NOT NULL DEFAULT 0,
+            audio_output_tokens INTEGER NOT NULL DEFAULT 0,
+            images INTEGER NOT NULL DEFAULT 0,
+            audio_seconds DOUBLE PRECISION NOT NULL DEFAULT 0,
+            characters INTEGER NOT NULL DEFAULT 0,
+            usage_json TEXT,
+            estimated_input_tokens INTEGER,
+            estimate_usd TEXT,
+            cost_usd TEXT,
+            cost_nanousd BIGINT,
+            price_source TEXT,
+            price_version TEXT,
+            project TEXT,
+            user_id TEXT,
+            session TEXT,
+            request_id TEXT,
+            upstream TEXT,
+            error_class TEXT,
+            error_message TEXT,
+            note TEXT
+        );
+        CREATE INDEX IF NOT EXISTS exchanges_created_at ON exchanges (created_at);
+        CREATE INDEX IF NOT EXISTS exchanges_session ON exchanges (session);
+        CREATE TABLE IF NOT EXISTS tool_calls (
+            id TEXT PRIMARY KEY,
+            created_at DOUBLE PRECISION NOT NULL,
+            server TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            status TEXT NOT NULL,
+            duration_ms DOUBLE PRECISION,
+            output_bytes INTEGER,
+            error TEXT,
+            session TEXT,
+            exchange_id TEXT
+        );
+        CREATE INDEX IF NOT EXISTS tool_calls_created_at ON tool_calls (created_at);
+        """,
+    ),
+]
