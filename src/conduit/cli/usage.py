@@ -1,0 +1,71 @@
+"""`conduit usage`: what was spent, from the ledger."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Optional
+
+import typer
+
+from conduit.cli._common import money, out, parse_since
+
+
+def register(app: typer.Typer) -> None:
+    app.command("usage")(usage)
+
+
+def usage(
+    since: Optional[str] = typer.Option("1d", "--since", help="How far back: 30m, 12h, 1d, 2w, or a date."),
+    limit: int = typer.Option(20, "--limit", "-n", min=1, help="Rows to show."),
+    session: Optional[str] = typer.Option(None, "--session", help="Only this session."),
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON list of rows."),
+) -> None:
+    """Recent exchanges and totals from the ledger."""
+    from conduit.ledger import open_ledger
+
+    ledger = open_ledger()
+    start = parse_since(since)
+    rows = ledger.exchanges(since=start, limit=limit, session=session)
+    if as_json:
+        for row in rows:
+            for key in ("cost_usd", "estimate_usd"):
+                if row[key] is not None:
+                    row[key] = str(row[key])
+            row.pop("usage_json", None)
+        out.print_json(json.dumps(rows))
+        return
+    from rich.table import Table
+
+    totals = ledger.totals(since=start)
+    table = Table(title=f"conduit usage — since {since}", show_footer=True)
+    table.add_column("time", footer="total")
+    table.add_column("endpoint")
+    table.add_column("model")
+    table.add_column("status")
+    table.add_column("in", justify="right", footer=f"{totals['input_tokens']:,}")
+    table.add_column("cached", justify="right", footer=f"{totals['cached_input_tokens']:,}")
+    table.add_column("out", justify="right", footer=f"{totals['output_tokens']:,}")
+    table.add_column("est. in", justify="right")
+    table.add_column("cost", justify="right", footer=money(totals["cost_usd"]))
+    table.add_column("ms", justify="right")
+    table.add_column("session")
+    for row in rows:
+        table.add_row(
+            time.strftime("%m-%d %H:%M:%S", time.localtime(row["created_at"])),
+            row["endpoint"],
+            row["model"] or "",
+            row["status"] if row["status"] == "ok" else f"[red]{row['status']}[/]",
+            f"{row['input_tokens']:,}",
+            f"{row['cached_input_tokens']:,}",
+            f"{row['output_tokens']:,}",
+            "" if row["estimated_input_tokens"] is None else f"{row['estimated_input_tokens']:,}",
+            money(row["cost_usd"]),
+            "" if row["latency_ms"] is None else f"{row['latency_ms']:.0f}",
+            row["session"] or "",
+        )
+    out.print(table)
+    note = f"{totals['exchanges']} exchanges, {totals['failed']} failed"
+    if totals["unpriced"]:
+        note += f", [yellow]{totals['unpriced']} with unknown price (not counted as $0)[/]"
+    out.print(note)

@@ -1,0 +1,81 @@
+"""Meters: one per endpoint, found by request path.
+
+Other endpoints register here as they are metered; a path with no meter is
+still recorded (``GenericMeter``) so nothing leaves the process unledgered.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from conduit.meter.base import Estimate, Meter, Payload, StreamMeter
+from conduit.meter.chat import ChatMeter
+from conduit.usage import Usage
+
+__all__ = ["Estimate", "GenericMeter", "Meter", "Payload", "StreamMeter", "meter_for"]
+
+
+class GenericMeter:
+    """For endpoints without a dedicated meter: recorded, cost from ``usage`` tokens if any."""
+
+    def __init__(self, endpoint: str) -> None:
+        self.endpoint = endpoint
+
+    def model_of(self, payload: Payload) -> str | None:
+        model = (payload.json or {}).get("model")
+        return model if isinstance(model, str) else None
+
+    def validate(self, payload: Payload) -> None:
+        return None
+
+    def prepare(self, payload: Payload) -> None:
+        return None
+
+    def estimate(self, payload: Payload, model: str | None) -> Estimate:
+        return Estimate(usage=Usage(), usd=None, upper_bound=False)
+
+    def read(self, payload: Payload, status: int, headers: Any, content: bytes) -> tuple[Usage, str | None]:
+        try:
+            data = json.loads(content)
+        except ValueError:
+            return Usage(), None
+        if not isinstance(data, dict):
+            return Usage(), None
+        usage = data.get("usage") or {}
+        tokens_in = int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0)
+        tokens_out = int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
+        return Usage(input_tokens=tokens_in, output_tokens=tokens_out), data.get("model")
+
+    def stream_meter(self, payload: Payload, estimate: Estimate | None = None) -> StreamMeter:
+        return _PassThroughStream()
+
+
+class _PassThroughStream:
+    model: str | None = None
+
+    def feed(self, data: str) -> bool:
+        return True
+
+    def usage(self, complete: bool) -> Usage:
+        return Usage()
+
+
+# "METHOD /path-suffix" -> meter; paths are matched after the base URL's /v1
+_METERS: dict[str, Meter] = {
+    "POST /chat/completions": ChatMeter(),
+}
+
+
+def register_meter(method: str, path: str, meter: Meter) -> None:
+    _METERS[f"{method.upper()} {path}"] = meter
+
+
+def meter_for(method: str, path: str) -> Meter:
+    """The meter for a request path such as ``/v1/chat/completions``."""
+    suffix = path[3:] if path.startswith("/v1/") else path
+    meter = _METERS.get(f"{method.upper()} {suffix}")
+    if meter is not None:
+        return meter
+    endpoint = suffix.strip("/").replace("/", ".") or "root"
+    return GenericMeter(endpoint)

@@ -1,0 +1,142 @@
+"""Client factories: the official SDK clients, and a light wire client, on the pipeline.
+
+``conduit.OpenAI()`` returns a real ``openai.OpenAI`` (so ``isinstance``
+checks in other libraries pass and every SDK type is unchanged) whose HTTP
+client's transport is the governed pipeline and whose own retries are off.
+``wire_client()`` gives conduit's CLI and agent loop the same pipeline
+without importing the ``openai`` package at all.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import httpx2
+
+from conduit.ledger import open_ledger
+from conduit.pipeline.context import Scope
+from conduit.pipeline.core import Pipeline
+from conduit.pipeline.transport import AsyncGovernedTransport, GovernedTransport
+from conduit.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # pragma: no cover
+    import openai
+
+_TIMEOUT = httpx2.Timeout(600.0, connect=10.0)
+_LIMITS = httpx2.Limits(max_connections=1000, max_keepalive_connections=100)
+
+
+def build_pipeline(
+    settings: Settings | None = None,
+    *,
+    base_url: str | None = None,
+    project: str | None = None,
+    user: str | None = None,
+    session: str | None = None,
+    db: str | None = None,
+) -> Pipeline:
+    """A pipeline with this process's ledger and the configured stages."""
+    settings = settings or get_settings()
+    from conduit.pipeline.stages import configured_stages
+
+    stages = configured_stages(settings)
+    return Pipeline(
+        open_ledger(db or settings.db_url),
+        defaults=Scope(
+            project=project or settings.project,
+            user=user or settings.user,
+            session=session or settings.session,
+        ),
+        upstream=httpx2.URL(base_url or settings.base_url).host,
+        validators=stages.validators,
+        screen=stages.screen,
+        budget=stages.budget,
+    )
+
+
+def _key_and_url(api_key: str | None, base_url: str | None, settings: Settings) -> tuple[str, str]:
+    key = api_key if api_key else settings.require_api_key()
+    return key, (base_url or settings.base_url).rstrip("/")
+
+
+def OpenAI(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    project: str | None = None,
+    user: str | None = None,
+    session: str | None = None,
+    **kwargs: Any,
+) -> "openai.OpenAI":
+    """The official synchronous client, governed. Key from the environment or .env."""
+    import openai
+
+    settings = get_settings()
+    key, url = _key_and_url(api_key, base_url, settings)
+    pipeline = build_pipeline(settings, base_url=url, project=project, user=user, session=session)
+    http_client = httpx2.Client(
+        transport=GovernedTransport(pipeline, httpx2.HTTPTransport(limits=_LIMITS)),
+        timeout=_TIMEOUT,
+        follow_redirects=True,
+    )
+    kwargs.setdefault("organization", settings.organization)
+    kwargs.setdefault("project", settings.project_id)
+    return openai.OpenAI(api_key=key, base_url=url, http_client=http_client, max_retries=0, **kwargs)
+
+
+def AsyncOpenAI(
+    *,
+    api_key: str | None = None,
+    base_url: str | None = None,
+    project: str | None = None,
+    user: str | None = None,
+    session: str | None = None,
+    **kwargs: Any,
+) -> "openai.AsyncOpenAI":
+    """The official asynchronous client, governed. Key from the environment or .env."""
+    import openai
+
+    settings = get_settings()
+    key, url = _key_and_url(api_key, base_url, settings)
+    pipeline = build_pipeline(settings, base_url=url, project=project, user=user, session=session)
+    http_client = httpx2.AsyncClient(
+        transport=AsyncGovernedTransport(pipeline, httpx2.AsyncHTTPTransport(limits=_LIMITS)),
+        timeout=_TIMEOUT,
+        follow_redirects=True,
+    )
+    kwargs.setdefault("organization", settings.organization)
+    kwargs.setdefault("project", settings.project_id)
+    return openai.AsyncOpenAI(api_key=key, base_url=url, http_client=http_client, max_retries=0, **kwargs)
+
+
+def _wire_headers(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}", "User-Agent": "conduit/0.1"}
+
+
+def wire_client(
+    *, api_key: str | None = None, base_url: str | None = None, session: str | None = None, **scope: Any
+) -> httpx2.Client:
+    """An httpx2 client on the pipeline, based at the API root (e.g. ``.post("/chat/completions")``)."""
+    settings = get_settings()
+    key, url = _key_and_url(api_key, base_url, settings)
+    pipeline = build_pipeline(settings, base_url=url, session=session, **scope)
+    return httpx2.Client(
+        base_url=url + "/",
+        headers=_wire_headers(key),
+        transport=GovernedTransport(pipeline, httpx2.HTTPTransport(limits=_LIMITS)),
+        timeout=_TIMEOUT,
+    )
+
+
+def async_wire_client(
+    *, api_key: str | None = None, base_url: str | None = None, session: str | None = None, **scope: Any
+) -> httpx2.AsyncClient:
+    settings = get_settings()
+    key, url = _key_and_url(api_key, base_url, settings)
+    pipeline = build_pipeline(settings, base_url=url, session=session, **scope)
+    return httpx2.AsyncClient(
+        base_url=url + "/",
+        headers=_wire_headers(key),
+        transport=AsyncGovernedTransport(pipeline, httpx2.AsyncHTTPTransport(limits=_LIMITS)),
+        timeout=_TIMEOUT,
+    )

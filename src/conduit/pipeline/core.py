@@ -1,0 +1,234 @@
+"""The pipeline: the one place where the order of stages is written down.
+
+    validate → screen → estimate → reserve → [lookup] → send → read → settle → record
+
+``begin`` runs the stages before the request leaves (any refusal raises a
+ConduitError before money is spent); ``complete``/``fail`` run the stages
+after it. The transport (``conduit.pipeline.transport``) does the sending and
+reading, because those differ for plain, streaming and async calls.
+Budgets, the guard and retries plug in as the seams below.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from decimal import Decimal
+from typing import Any, Callable, Protocol
+
+from conduit.ledger import ExchangeRecord, Ledger
+from conduit.meter import Payload, meter_for
+from conduit.meter.pricing import cost_of
+from conduit.pipeline.context import Scope, current_scope
+from conduit.pipeline.exchange import Exchange
+from conduit.usage import Usage
+
+log = logging.getLogger("conduit.pipeline")
+
+STAGES: tuple[str, ...] = ("validate", "screen", "estimate", "reserve", "lookup", "send", "read", "settle", "record")
+
+
+class BudgetGate(Protocol):
+    """The reserve/settle seam (filled by ``conduit.budget``)."""
+
+    def reserve(self, exchange: Exchange) -> Any: ...
+
+    def settle(self, reservation: Any, usd: Decimal | None) -> None: ...
+
+    def release(self, reservation: Any) -> None: ...
+
+
+Screen = Callable[[str, Payload], None]
+Validator = Callable[[Exchange], None]
+
+
+class Pipeline:
+    """Governs exchanges for one client: meters, prices, budgets and records them."""
+
+    def __init__(
+        self,
+        ledger: Ledger,
+        *,
+        defaults: Scope = Scope(),
+        upstream: str | None = None,
+        validators: list[Validator] | None = None,
+        screen: Screen | None = None,
+        budget: BudgetGate | None = None,
+    ) -> None:
+        self.ledger = ledger
+        self.defaults = defaults
+        self.upstream = upstream
+        self.validators = list(validators or [])
+        self.screen = screen
+        self.budget = budget
+
+    # -- before sending -----------------------------------------------------
+    def begin(self, method: str, path: str, raw: bytes, content_type: str) -> Exchange:
+        meter = meter_for(method, path)
+        payload = Payload.parse(raw, content_type)
+        exchange = Exchange(
+            method=method, path=path, meter=meter, payload=payload, scope=self.defaults.merged(current_scope())
+        )
+        exchange.requested_model = exchange.model = meter.model_of(payload)
+        exchange.stream = bool((payload.json or {}).get("stream"))
+        try:
+            # validate
+            meter.validate(payload)
+            for validator in self.validators:
+                validator(exchange)
+            # screen
+            if self.screen is not None:
+                self.screen(meter.endpoint, payload)
+            meter.prepare(payload)
+            # estimate
+            exchange.estimate = meter.estimate(payload, exchange.model)
+            # reserve
+            if self.budget is not None:
+                exchange.reservation = self.budget.reserve(exchange)
+        except Exception as error:
+            self._record_refusal(exchange, error)
+            raise
+        return exchange
+
+    # -- after sending ------------------------------------------------------
+    def complete(self, exchange: Exchange, status: int, headers: Any, content: bytes) -> ExchangeRecord:
+        """read → settle → record, for a response whose body is fully read."""
+        if status >= 400:
+            error_class, message = _error_of(content)
+            return self._finish(exchange, Usage(), None, status, headers, error_class=error_class, error_message=message)
+        usage, model = exchange.meter.read(exchange.payload, status, headers, content)
+        return self._finish(exchange, usage, model, status, headers)
+
+    def complete_stream(
+        self, exchange: Exchange, status: int, headers: Any, usage: Usage, model: str | None, complete: bool
+    ) -> ExchangeRecord:
+        return self._finish(
+            exchange,
+            usage,
+            model,
+            status,
+            headers,
+            status_override=None if complete else "cancelled",
+        )
+
+    def fail(self, exchange: Exchange, error: BaseException, usage: Usage | None = None) -> ExchangeRecord:
+        """The request failed without a response (connection, timeout, cancellation)."""
+        return self._finish(
+            exchange,
+            usage or Usage(),
+            None,
+            None,
+            None,
+            error_class=type(error).__name__,
+            error_message=str(error) or type(error).__name__,
+        )
+
+    def _finish(
+        self,
+        exchange: Exchange,
+        usage: Usage,
+        model: str | None,
+        status: int | None,
+        headers: Any,
+        *,
+        error_class: str | None = None,
+        error_message: str | None = None,
+        status_override: str | None = None,
+    ) -> ExchangeRecord:
+        if exchange.finished:
+            raise RuntimeError(f"exchange {exchange.id} settled twice")
+        exchange.finished = True
+        exchange.model = model or exchange.model
+        ok = error_class is None and status is not None and status < 400
+        if ok or usage.total_tokens or usage.images or usage.characters or usage.audio_seconds:
+            usd, source, version = cost_of(exchange.model, usage)
+        else:  # OpenAI does not bill failed requests
+            usd, source, version = Decimal(0), "no-charge", None
+        # settle
+        if self.budget is not None and exchange.reservation is not None:
+            self.budget.settle(exchange.reservation, usd)
+        # record
+        estimate = exchange.estimate
+        record = ExchangeRecord(
+            id=exchange.id,
+            created_at=exchange.created_at,
+            endpoint=exchange.endpoint,
+            model=exchange.model,
+            requested_model=exchange.requested_model,
+            status=status_override or ("ok" if ok else "error"),
+            http_status=status,
+            attempt=exchange.attempt,
+            stream=exchange.stream,
+            latency_ms=round(exchange.elapsed_ms(), 3),
+            usage=usage,
+            estimated_input_tokens=estimate.usage.input_tokens if estimate else None,
+            estimate_usd=estimate.usd if estimate else None,
+            cost_usd=usd,
+            price_source=source,
+            price_version=version,
+            project=exchange.scope.project,
+            user=exchange.scope.user,
+            session=exchange.scope.session,
+            request_id=headers.get("x-request-id") if headers is not None else None,
+            upstream=self.upstream,
+            error_class=error_class,
+            error_message=error_message,
+            note=exchange.note,
+        )
+        self.ledger.record(record)
+        log.info(
+            "exchange %s %s %s",
+            record.endpoint,
+            record.model,
+            record.status,
+            extra={
+                "exchange_id": record.id,
+                "session": record.session,
+                "input_tokens": usage.input_tokens,
+                "output_tokens": usage.output_tokens,
+                "cost_usd": None if usd is None else str(usd),
+                "latency_ms": record.latency_ms,
+            },
+        )
+        return record
+
+    def _record_refusal(self, exchange: Exchange, error: Exception) -> None:
+        """Refusals are recorded too (nothing sent, nothing charged)."""
+        from conduit.errors import ConduitError
+
+        if not isinstance(error, ConduitError):
+            return
+        exchange.finished = True
+        if self.budget is not None and exchange.reservation is not None:
+            self.budget.release(exchange.reservation)
+        self.ledger.record(
+            ExchangeRecord(
+                id=exchange.id,
+                created_at=exchange.created_at,
+                endpoint=exchange.endpoint,
+                model=exchange.model,
+                requested_model=exchange.requested_model,
+                status="refused",
+                stream=exchange.stream,
+                latency_ms=round(exchange.elapsed_ms(), 3),
+                estimate_usd=exchange.estimate.usd if exchange.estimate else None,
+                cost_usd=Decimal(0),
+                price_source="no-charge",
+                project=exchange.scope.project,
+                user=exchange.scope.user,
+                session=exchange.scope.session,
+                upstream=self.upstream,
+                error_class=type(error).__name__,
+                error_message=error.message,
+            )
+        )
+
+
+def _error_of(content: bytes) -> tuple[str, str]:
+    """(code or type, message) from an OpenAI-shaped error body."""
+    try:
+        data = json.loads(content)
+        error = data.get("error") or {}
+        return str(error.get("code") or error.get("type") or "http_error"), str(error.get("message") or "")[:500]
+    except (ValueError, AttributeError):
+        return "http_error", content[:200].decode("utf-8", "replace")

@@ -1,0 +1,145 @@
+"""Metering SSE streams as they pass through, without holding them back.
+
+The wrapper cuts the byte stream at event boundaries, shows each ``data:``
+payload to the endpoint's stream meter (which may hide the usage chunk that
+conduit asked for on the caller's behalf), and settles the exchange exactly
+once: when the stream ends, fails, or is closed early by the caller.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, AsyncIterator, Callable, Iterator
+
+import httpx2
+
+from conduit.meter.base import StreamMeter
+
+_BOUNDARY = re.compile(rb"\r\n\r\n|\n\n|\r\r")
+
+
+class _EventCutter:
+    """Splits bytes into complete SSE events and filters them through the meter."""
+
+    def __init__(self, meter: StreamMeter) -> None:
+        self.meter = meter
+        self.buffer = b""
+        self.done = False
+
+    def push(self, chunk: bytes) -> bytes:
+        self.buffer += chunk
+        out: list[bytes] = []
+        while True:
+            match = _BOUNDARY.search(self.buffer)
+            if match is None:
+                break
+            event, self.buffer = self.buffer[: match.end()], self.buffer[match.end() :]
+            if self._keep(event):
+                out.append(event)
+        return b"".join(out)
+
+    def rest(self) -> bytes:
+        event, self.buffer = self.buffer, b""
+        return event if event and self._keep(event) else b""
+
+    def _keep(self, event: bytes) -> bool:
+        data = [
+            line[5:].lstrip(b" ") if line.startswith(b"data:") else None
+            for line in event.splitlines()
+        ]
+        payload = b"\n".join(d for d in data if d is not None)
+        if not payload:
+            return True
+        text = payload.decode("utf-8", "replace")
+        if text.strip() == "[DONE]":
+            self.done = True
+        return self.meter.feed(text)
+
+
+Finish = Callable[[StreamMeter, bool, BaseException | None], None]
+
+
+class MeteredStream(httpx2.SyncByteStream):
+    def __init__(self, response: httpx2.Response, meter: StreamMeter, finish: Finish) -> None:
+        self._response = response
+        self._cutter = _EventCutter(meter)
+        self._finish = finish
+        self._finished = False
+
+    def __iter__(self) -> Iterator[bytes]:
+        error: BaseException | None = None
+        complete = True
+        try:
+            for chunk in self._response.iter_bytes():
+                out = self._cutter.push(chunk)
+                if out:
+                    yield out
+            tail = self._cutter.rest()
+            if tail:
+                yield tail
+        except GeneratorExit:  # the caller stopped reading: a cancellation, not an error
+            complete = False
+            raise
+        except BaseException as exc:
+            error, complete = exc, False
+            raise
+        finally:
+            self._settle(error, complete=complete)
+
+    def close(self) -> None:
+        try:
+            self._response.close()
+        finally:
+            self._settle(None, complete=self._cutter.done)
+
+    def _settle(self, error: BaseException | None, complete: bool) -> None:
+        if not self._finished:
+            self._finished = True
+            self._finish(self._cutter.meter, complete, error)
+
+
+class AsyncMeteredStream(httpx2.AsyncByteStream):
+    def __init__(self, response: httpx2.Response, meter: StreamMeter, finish: Finish) -> None:
+        self._response = response
+        self._cutter = _EventCutter(meter)
+        self._finish = finish
+        self._finished = False
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        error: BaseException | None = None
+        complete = True
+        try:
+            async for chunk in self._response.aiter_bytes():
+                out = self._cutter.push(chunk)
+                if out:
+                    yield out
+            tail = self._cutter.rest()
+            if tail:
+                yield tail
+        except GeneratorExit:  # the caller stopped reading: a cancellation, not an error
+            complete = False
+            raise
+        except BaseException as exc:
+            error, complete = exc, False
+            raise
+        finally:
+            self._settle(error, complete=complete)
+
+    async def aclose(self) -> None:
+        try:
+            await self._response.aclose()
+        finally:
+            self._settle(None, complete=self._cutter.done)
+
+    def _settle(self, error: BaseException | None, complete: bool) -> None:
+        if not self._finished:
+            self._finished = True
+            self._finish(self._cutter.meter, complete, error)
+
+
+def passthrough_headers(headers: Any, extra: dict[str, str]) -> list[tuple[str, str]]:
+    """Headers for the re-built response: the body is decoded, so drop encoding/length."""
+    drop = {"content-encoding", "content-length", "transfer-encoding"}
+    result = [(k, v) for k, v in headers.multi_items() if k.lower() not in drop]
+    result.extend(extra.items())
+    return result
