@@ -24,17 +24,17 @@ from conduit.sandbox.state import SandboxState
 
 def build_app(state: SandboxState) -> Any:
     """The ASGI app serving ``state`` (wrap it in uvicorn, or call it in-process)."""
-    from conduit.sandbox import chat, model_list
+    from conduit.sandbox import chat, embeddings, model_list, moderations, responses
 
     def endpoint(handler: Any, *, multipart: bool = False) -> Endpoint:
         return Endpoint(state, handler, multipart=multipart)
 
     routes = [
         Route("/v1/chat/completions", endpoint(chat.create), methods=["POST"]),
-        # TODO-ROUTE Route("/v1/responses", endpoint(responses.create), methods=["POST"]),
-        # TODO-ROUTE Route("/v1/responses/{response_id}", endpoint(responses.retrieve), methods=["GET"]),
-        # TODO-ROUTE Route("/v1/embeddings", endpoint(embeddings.create), methods=["POST"]),
-        # TODO-ROUTE Route("/v1/moderations", endpoint(moderations.create), methods=["POST"]),
+        Route("/v1/responses", endpoint(responses.create), methods=["POST"]),
+        Route("/v1/responses/{response_id}", endpoint(responses.retrieve), methods=["GET"]),
+        Route("/v1/embeddings", endpoint(embeddings.create), methods=["POST"]),
+        Route("/v1/moderations", endpoint(moderations.create), methods=["POST"]),
         Route("/v1/models", endpoint(model_list.list_models), methods=["GET"]),
         Route("/v1/models/{model_id:path}", endpoint(model_list.retrieve), methods=["GET"]),
         # TODO-ROUTE Route("/v1/images/generations", endpoint(images.generate), methods=["POST"]),

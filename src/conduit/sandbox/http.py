@@ -246,7 +246,7 @@ class Endpoint:
                 None,
                 "invalid_type",
             )
-        call.body = body
+        call.body = dict(body)  # handlers may fill defaults; the recorded body stays as sent
         record.model = call.model
         return None
 

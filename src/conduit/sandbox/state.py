@@ -11,6 +11,7 @@ import datetime as _dt
 import itertools
 import threading
 import time
+from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -79,6 +80,18 @@ class SandboxState:
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._responses: "OrderedDict[str, tuple[dict[str, Any], list[dict[str, Any]]]]" = OrderedDict()
+
+    def store_response(self, payload: dict[str, Any], conversation: list[dict[str, Any]], limit: int = 2000) -> None:
+        """Keep a Responses API result (and its conversation) for ``previous_response_id``."""
+        with self._lock:
+            self._responses[payload["id"]] = (payload, conversation)
+            while len(self._responses) > limit:
+                self._responses.popitem(last=False)
+
+    def stored_response(self, response_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
+        with self._lock:
+            return self._responses.get(response_id)
 
     def next_id(self) -> int:
         with self._lock:
@@ -98,3 +111,4 @@ class SandboxState:
         self.prompt_cache.clear()
         with self._lock:
             self._requests.clear()
+            self._responses.clear()
