@@ -13,7 +13,8 @@ from rich.console import Console
 
 from conduit.errors import ValidationError
 
-out = Console(highlight=False, soft_wrap=True)
+# piped output is read by scripts and logs: do not cut tables at 80 columns
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False)
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")

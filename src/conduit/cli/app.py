@@ -26,6 +26,7 @@ _COMMAND_MODULES: list[str] = [
     "ask",
     "usage",
     "sandbox_cmd",
+    "mcp_cmd",
 ]
 
 for _name in _COMMAND_MODULES:
@@ -34,11 +35,12 @@ for _name in _COMMAND_MODULES:
 
 def print_error(error: ConduitError) -> None:
     from rich.console import Console
+    from rich.markup import escape
 
     console = Console(stderr=True)
-    console.print(f"[bold red]error:[/] {error.message}", highlight=False)
+    console.print(f"[bold red]error:[/] {escape(error.message)}", highlight=False)
     if error.hint:
-        console.print(f"[yellow]hint:[/] {error.hint}", highlight=False)
+        console.print(f"[yellow]hint:[/] {escape(error.hint)}", highlight=False)
 
 
 def main() -> None:
@@ -53,13 +55,13 @@ def main() -> None:
         sys.exit(130)
     except typer.Exit as exit_:
         sys.exit(exit_.exit_code)
-    except Exception as click_error:  # click usage errors
-        import click
-
-        if isinstance(click_error, click.ClickException):
-            click_error.show()
-            sys.exit(click_error.exit_code)
-        raise
+    except typer.TyperException as usage_error:  # bad options and arguments
+        show = getattr(usage_error, "show", None)
+        if callable(show):
+            show()
+        else:
+            sys.stderr.write(f"error: {usage_error}\n")
+        sys.exit(getattr(usage_error, "exit_code", 2))
 
 
 if __name__ == "__main__":  # pragma: no cover

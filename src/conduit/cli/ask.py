@@ -52,7 +52,7 @@ def ask(
                 text = (data["choices"][0]["message"].get("content") or "") if data.get("choices") else ""
                 exchange_id = response.headers[EXCHANGE_HEADER]
                 if not as_json:
-                    out.print(text)
+                    out.print(text, markup=False)
         row = open_ledger(settings.db_url).exchange(exchange_id) or {}
 
     usage = {
@@ -101,7 +101,7 @@ def _ask_streaming(client: Any, body: dict[str, Any], header: str, quiet: bool) 
                 if delta:
                     parts.append(delta)
                     if not quiet:
-                        out.print(delta, end="")
+                        out.print(delta, end="", markup=False)
     if not quiet:
         out.print()
     return "".join(parts), exchange_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conduit.pipeline.core import BudgetGate, Screen, Validator
+from conduit.pipeline.exchange import Exchange
 from conduit.settings import Settings
 
 
@@ -19,5 +20,18 @@ class ConfiguredStages:
     budget: BudgetGate | None = None
 
 
+def check_lifecycle(exchange: Exchange) -> None:
+    """Retired models are caught before any request (block / warn / substitute)."""
+    from conduit.catalog import check_model
+
+    if not exchange.model:
+        return
+    decision = check_model(exchange.model)
+    if decision.substituted and exchange.payload.json is not None:
+        exchange.payload.set_json({**exchange.payload.json, "model": decision.model})
+        exchange.model = decision.model
+        exchange.note = decision.message
+
+
 def configured_stages(settings: Settings) -> ConfiguredStages:
-    return ConfiguredStages()
+    return ConfiguredStages(validators=[check_lifecycle])

@@ -65,8 +65,16 @@ class MeteredStream(httpx2.SyncByteStream):
         self._cutter = _EventCutter(meter)
         self._finish = finish
         self._finished = False
+        self._iterator: Iterator[bytes] | None = None
 
     def __iter__(self) -> Iterator[bytes]:
+        # one generator however often we are iterated: the SDK drains ``response.stream``
+        # again after [DONE], and a fresh pass would re-read a consumed body
+        if self._iterator is None:
+            self._iterator = self._events()
+        return self._iterator
+
+    def _events(self) -> Iterator[bytes]:
         error: BaseException | None = None
         complete = True
         try:
@@ -77,8 +85,8 @@ class MeteredStream(httpx2.SyncByteStream):
             tail = self._cutter.rest()
             if tail:
                 yield tail
-        except GeneratorExit:  # the caller stopped reading: a cancellation, not an error
-            complete = False
+        except GeneratorExit:  # the caller stopped reading: complete only if [DONE] had arrived
+            complete = self._cutter.done
             raise
         except BaseException as exc:
             error, complete = exc, False
@@ -104,8 +112,14 @@ class AsyncMeteredStream(httpx2.AsyncByteStream):
         self._cutter = _EventCutter(meter)
         self._finish = finish
         self._finished = False
+        self._iterator: AsyncIterator[bytes] | None = None
 
-    async def __aiter__(self) -> AsyncIterator[bytes]:
+    def __aiter__(self) -> AsyncIterator[bytes]:
+        if self._iterator is None:
+            self._iterator = self._events()
+        return self._iterator
+
+    async def _events(self) -> AsyncIterator[bytes]:
         error: BaseException | None = None
         complete = True
         try:
@@ -116,8 +130,8 @@ class AsyncMeteredStream(httpx2.AsyncByteStream):
             tail = self._cutter.rest()
             if tail:
                 yield tail
-        except GeneratorExit:  # the caller stopped reading: a cancellation, not an error
-            complete = False
+        except GeneratorExit:  # the caller stopped reading: complete only if [DONE] had arrived
+            complete = self._cutter.done
             raise
         except BaseException as exc:
             error, complete = exc, False
