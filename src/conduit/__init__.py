@@ -48,6 +48,20 @@ _EXPORTS: dict[str, str] = {
     # ledger
     "Ledger": "conduit.ledger",
     "open_ledger": "conduit.ledger",
+    # guard
+    "secret": "conduit.guard.secret_handles",
+    "SecretHandle": "conduit.guard.secret_handles",
+    "redact": "conduit.guard.secrets",
+    "find_secrets": "conduit.guard.secrets",
+    "wrap_untrusted": "conduit.guard.untrusted",
+    "SECURITY_PREAMBLE": "conduit.guard.untrusted",
+    "Taint": "conduit.guard.untrusted",
+    "ToolPolicy": "conduit.guard.untrusted",
+    "ToolCallRequest": "conduit.guard.untrusted",
+    "GuardPolicy": "conduit.guard.policy",
+    "screen_request": "conduit.guard.policy",
+    "scan_tool": "conduit.guard.tooldefs",
+    "tool_fingerprint": "conduit.guard.tooldefs",
     # sandbox
     "Sandbox": "conduit.sandbox",
 }

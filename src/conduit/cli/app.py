@@ -27,6 +27,7 @@ _COMMAND_MODULES: list[str] = [
     "usage",
     "sandbox_cmd",
     "mcp_cmd",
+    "guard_cmd",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -1,0 +1,538 @@
+"""Prompt-injection screen: a score with reasons, from signals that generalise.
+
+Why signals and not phrase lists: attacks are rephrased endlessly, and the
+texts that *discuss* attacks (security docs, guard prompts, code) share
+their vocabulary. Each signal below is a small grammar over a concept
+(an override verb governing an instruction noun; a request to reveal the
+system prompt; an order to hide something from the user; text imitating
+conversation structure; directives addressed to the model's own output),
+written once for English and Spanish (plus the override verbs of a few more
+languages) over accent-folded, NFKC-normalised, invisible-character-free
+text. Quoted, negated or descriptive mentions count less.
+
+Where the text came from matters: an imperative in a user prompt is normal,
+the same imperative inside an e-mail returned by a tool is not. Scores are
+combined as a noisy-OR (independent evidence accumulates, one weak signal
+stays weak). The screen is a detector, not the defence: the taint policy in
+``conduit.guard.untrusted`` holds even when the screen misses.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from conduit.guard import unicode as _unicode
+
+Source = Literal["user", "tool", "file", "web", "transcript"]
+Action = Literal["allow", "flag", "quarantine", "block"]
+SOURCES: tuple[str, ...] = ("user", "tool", "file", "web", "transcript")
+UNTRUSTED_SOURCES: frozenset[str] = frozenset({"tool", "file", "web", "transcript"})
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Score cut-offs for each action (inclusive)."""
+
+    flag: float = 0.35
+    quarantine: float = 0.6
+    block: float = 0.85
+
+    def action(self, score: float) -> Action:
+        if score >= self.block:
+            return "block"
+        if score >= self.quarantine:
+            return "quarantine"
+        if score >= self.flag:
+            return "flag"
+        return "allow"
+
+
+DEFAULT_THRESHOLDS = Thresholds()
+
+
+@dataclass(frozen=True, slots=True)
+class Reason:
+    """One piece of evidence: a signal code, its weight after discounts, and where."""
+
+    code: str
+    detail: str
+    weight: float
+    start: int = -1
+    end: int = -1
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.weight:.2f}): {self.detail}"
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """The screen's answer: score 0..1, the action the thresholds give, and why."""
+
+    score: float
+    action: Action
+    reasons: list[Reason] = field(default_factory=list)
+    source: str = "user"
+
+    @property
+    def flagged(self) -> bool:
+        return self.action != "allow"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "score": round(self.score, 3),
+            "action": self.action,
+            "source": self.source,
+            "reasons": [
+                {"code": r.code, "detail": r.detail, "weight": round(r.weight, 3), "start": r.start, "end": r.end}
+                for r in self.reasons
+            ],
+        }
+
+
+# ---------------------------------------------------------------- normalisation
+
+
+def _fold(text: str) -> str:
+    """NFKC (fullwidth and compatibility forms), then drop accents, lower case.
+
+    Length-preserving for almost all text, so match offsets stay close to
+    the original; offsets are reported against this folded text.
+    """
+    text = unicodedata.normalize("NFKC", text)
+    decomposed = unicodedata.normalize("NFD", text)
+    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return stripped.lower()
+
+
+def _words(alternatives: str) -> str:
+    return r"(?:" + alternatives + r")"
+
+
+_GAP = r"(?:[\s,;:'\"()\-]+[\w'\-]+){0,%d}?[\s,;:'\"()\-]+"  # up to N intervening words
+
+# --- override: a verb of disregard governing an instruction noun
+_OVERRIDE_VERB = _words(
+    r"ignore|ignoring|disregard|forget|override|overrule|bypass|skip|abandon|discard|drop|neglect|"
+    r"stop following|do not follow|don't follow|no longer follow|pay no attention to|"
+    r"ignora|ignore|ignoren|ignorar|ignores|olvida|olvide|olviden|olvidar|olvides|omite|omita|omitan|omitir|"
+    r"descarta|descarte|descartar|haz caso omiso(?: de| a)?|no sigas|no obedezcas|deja de seguir|pasa por alto|"
+    r"ignorez|oubliez|ignoriere|ignoriert|vergiss|vergessen sie|esqueca|esqueça|ignori|dimentica"
+)
+_INSTRUCTION_NOUN = _words(
+    r"instructions?|rules?|guidelines?|guardrails?|directions?|directives?|prompts?|system prompt|"
+    r"restrictions?|constraints?|policies|policy|programming|orders|commands|context|safety|filters?|"
+    r"instrucciones|instruccion|reglas?|indicaciones|directrices|normas|restricciones|ordenes|prompts?|"
+    r"configuracion|programacion|directivas|limites|consignas|anweisungen|regeln|consignes|regles|istruzioni"
+)
+_OVERRIDE = re.compile(r"\b" + _OVERRIDE_VERB + r"\b" + (_GAP % 5) + _INSTRUCTION_NOUN + r"\b")
+_PRIOR = re.compile(
+    r"\b(?:previous|prior|above|earlier|preceding|all|any|your|original|initial|system|existing|"
+    r"anteriores|previas|previos|todas|todos|tus|sus|iniciales|originales|del sistema|de arriba|"
+    r"vorherigen|precedentes|precedenti)\b"
+)
+
+# --- role hijack
+_ROLE_CHANGE = re.compile(
+    r"\b(?:you are now|you're now|you will now be|from now on,? you|from now on,? act|"
+    r"you are no longer|you have been (?:freed|unlocked|reprogrammed)|new persona|"
+    r"eres ahora|ahora eres|ahora seras|a partir de ahora,? (?:eres|seras|actua|actuaras|responde)|"
+    r"desde ahora,? (?:eres|seras)|ya no eres|tu nuevo rol|nuevo rol)\b"
+)
+_PRETEND = re.compile(
+    r"\b(?:pretend (?:to be|you are|that you)|act as(?: if you were)?|roleplay as|role-play as|imagine you are|"
+    r"behave as|finge (?:que eres|ser)|finja (?:que es|ser)|actua como|actue como|haz de cuenta que eres|"
+    r"simula (?:ser|que eres)|comportate como)\b"
+)
+_PRIVILEGED_ROLE = re.compile(
+    r"\b(?:admin|administrator|root|sysadmin|superuser|super user|developer|god|terminal|shell|hacker|"
+    r"administrador|desarrollador|superusuario|dios|modo dios)\b"
+)
+_NO_LIMITS = re.compile(
+    r"\b(?:without (?:any )?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|ethics)|"
+    r"no (?:restrictions|filters|limits|rules|ethical guidelines|guidelines)|unrestricted|unfiltered|uncensored|"
+    r"jailbreak(?:ed)?|jailbroken|developer mode|dev mode|god mode|dan mode|do anything now|"
+    r"sin (?:restricciones|filtros|limites|reglas|censura|etica)|modo (?:desarrollador|dios|debug|administrador|"
+    r"mantenimiento|sin restricciones)|debug mode|maintenance mode)\b"
+)
+
+# --- asking for the hidden prompt / configuration
+_REVEAL_VERB = _words(
+    r"reveal|show|print|display|output|repeat|recite|list|tell me|give me|return|dump|leak|share|spell out|"
+    r"write out|what (?:is|are|was|were)|copy|paste|describe|"
+    r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
+    r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon"
+)
+_HIDDEN_PROMPT = _words(
+    r"(?:system|initial|hidden|original|secret|internal|developer|pre-?)\s*(?:prompt|instructions|message|configuration|config)|"
+    r"your (?:prompt|instructions|rules|configuration|guidelines|directives)|"
+    r"(?:prompt|instrucciones|mensaje) (?:del|de) (?:sistema|configuracion)(?: inicial)?|"
+    r"(?:tu|su) (?:prompt|configuracion|instrucciones|programacion)|configuracion inicial|instrucciones iniciales|"
+    r"(?:words|palabras) (?:of|in|de|en) (?:your|tu) prompt|el prompt"
+)
+_DAN = re.compile(r"\bDAN\b|\bD\.A\.N\.?")  # case-sensitive: "dan" is a Spanish verb
+_PROMPT_LEAK = re.compile(r"\b" + _REVEAL_VERB + r"\b" + (_GAP % 6) + _HIDDEN_PROMPT)
+
+# --- hide it from the user
+_SECRECY = re.compile(
+    r"\b(?:(?:do not|don't|never|without) (?:tell(?:ing)?|inform(?:ing)?|mention(?:ing)?|notify(?:ing)?|alert(?:ing)?|"
+    r"reveal(?:ing)?(?: this)? to|show(?:ing)?|let(?:ting)?|disclos(?:e|ing)(?: this)? to|explicitly mention)"
+    r"(?: (?:this|it|that|anything))?(?: (?:to|step|requirement|verification))?(?: the| your)? (?:user|human|customer|operator|person)s?|"
+    r"without the user(?:'s)? (?:knowing|knowledge|noticing|consent)|never mention this|do not mention (?:this|that|it)|"
+    r"don't mention (?:this|that|it)|keep (?:this|it) (?:secret|hidden|confidential) from|"
+    r"(?:silently|secretly|covertly|quietly) (?:post|send|upload|log|call|execute|run|include|forward|copy|"
+    r"exfiltrate|read|access|save|store|transmit)|"
+    r"(?:post|send|upload|log|forward|copy|exfiltrate|save|store|transmit)\b[^.\n]{0,100}\b(?:silently|secretly|covertly)|"
+    r"no (?:le )?(?:digas|diga|menciones|mencione|informes|informe|avises|avise|muestres)(?: nada| esto)? al usuario|"
+    r"sin que el usuario (?:lo )?(?:sepa|note|vea)|en secreto|silenciosamente|a escondidas|sin avisar al usuario)\b"
+)
+
+# --- data leaving: verbs of sending governing data nouns; sensitive targets
+_SEND_VERB = _words(
+    r"send|post|upload|exfiltrate|forward|transmit|email|e-mail|leak|sync|"
+    r"envia|envie|enviar|manda|mande|sube|suba|reenvia|transmite|filtra"
+)
+_WEAK_SEND_VERB = _words(
+    r"copy|share|submit|pass|include|attach|log|save|store|record|write|dump|"
+    r"comparte|adjunta|incluye|guarda|copia|registra|escribe"
+)
+_SENSITIVE_NOUN = (
+    r"conversation(?: history| context)?|chat history|credentials|(?:api )?keys|passwords?|master password|tokens|secrets|"
+    r"env(?:ironment)?(?: variables| dict)?|system prompt|cookies|session|personal information|payment credentials|"
+    r"card numbers?|historial|credenciales|contrasenas|claves|variables de entorno|conversacion"
+)
+_DATA_NOUN = _words(
+    _SENSITIVE_NOUN + r"|data|history|messages|transcript|files?|contents?|payload|queries|outputs|requests|"
+    r"code snippets|report data|datos|mensajes|archivos?|contenido"
+)
+_EXFIL = re.compile(r"\b" + _SEND_VERB + r"\b" + (_GAP % 6) + _DATA_NOUN + r"\b")
+_EXFIL_WEAK = re.compile(r"\b" + _WEAK_SEND_VERB + r"\b" + (_GAP % 6) + _DATA_NOUN + r"\b")
+_SENSITIVE_NOUN_RE = re.compile(r"\b(?:" + _SENSITIVE_NOUN + r")\b")
+_EXTERNAL_DEST = re.compile(r"\bhttps?://|\bwww\.|~/|\bserver\b|\bservidor\b|\bwebhook\b|@[a-z0-9\-]+\.[a-z]{2,}")
+_EXFIL_COMMAND = re.compile(
+    r"\b(?:curl|wget|nc|ncat|scp|rsync|ftp|invoke-webrequest)\b[^\n]*(?:~/\.|\$home|id_rsa|/etc/passwd|/etc/shadow|\.env\b|environ|"
+    r"\$\{?(?:aws|openai|github|api)_)"
+)
+_EXFIL_WORD = re.compile(r"\b(?:exfiltrat\w*|exfiltr\w*|data exfil\w*)")
+_URL = re.compile(r"\bhttps?://[^\s)\"'<>]+|\bwww\.[a-z0-9\-]+\.[a-z]{2,}[^\s)\"'<>]*")
+_MARKDOWN_IMAGE_URL = re.compile(r"!\[[^\]]*\]\(\s*https?://[^)\s]*[?&][^)\s]*=")
+_SENSITIVE_TARGET = re.compile(
+    r"(?:~|\$home|/home/\w+|/root)/\.(?:ssh|aws|gnupg|config|docker|kube|netrc|bash_history|bashrc|zshrc|env|cursor)"
+    r"|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|(?<![\w.])\.env\b|/etc/(?:passwd|shadow|sudoers)|/proc/self/environ"
+    r"|\b(?:environment variables|env vars|variables de entorno|api keys?|master password|credentials|"
+    r"credenciales|private keys?|claves? privadas?|payment credentials|card number)\b"
+)
+_ACCESS_VERB = re.compile(
+    r"\b(?:read|access|open|cat|extract|collect|gather|retrieve|fetch|get|include|dump|print|"
+    r"lee|leer|accede|acceder|extrae|extraer|obten|obtener|muestra|incluye)\b"
+)
+
+# --- imitation of conversation structure / hidden-instruction markup
+_FAKE_BOUNDARY = re.compile(
+    r"</?\s*(?:system|assistant|user|untrusted[\w\-]*|instructions?|important|hidden|admin|sys|secret|developer)\s*>"
+    r"|<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>|\[/?inst\]|<<\s*/?sys\s*>>"
+    r"|^\s*#{2,}\s*(?:system|instruction|new instructions?)\b"
+    r"|\b(?:end of (?:user input|document|context|data|email)|new instructions?:|nuevas instrucciones:?|"
+    r"instrucciones del sistema|important system (?:note|instruction|message)|system (?:override|update|notice):|"
+    r"maintainer note|security update)\b",
+    re.MULTILINE,
+)
+_ROLE_LABEL = re.compile(r"(?:^|(?<=[.!?]\s))(?:SYSTEM|SISTEMA|ADMIN|ASSISTANT|ASISTENTE|System|Sistema)\s*:", re.MULTILINE)
+
+# --- directives addressed to the model itself (the tell-tale of indirect injection)
+_ADDRESSED = re.compile(
+    r"\b(?:(?:in|into|to|within|at the end of|at the start of|throughout) your (?:response|answer|reply|output|summary|"
+    r"code|codebase|solution|result|message)s?|your (?:response|answer|reply|output)(?:'s)?\b|"
+    r"(?:en|a|al final de) (?:tu|su) (?:respuesta|contestacion|resumen|codigo|solucion)|tu respuesta|su respuesta|"
+    r"(?:respond|reply|answer) (?:only|solely|just|exclusively) with|responde (?:unicamente|solo|solamente) con|"
+    r"(?:note|message|attention|instructions?) (?:to|for) (?:the )?(?:ai|assistant|model|llm|agent|chatbot|bot)|"
+    r"if you are an? (?:ai|language model|assistant|llm|agent)|(?:dear|hey|hello) (?:ai|assistant|model|llm|agent)|"
+    r"(?:ai|assistant|llm|agent|modelo|asistente|ia),? (?:you )?(?:must|should|will|need to|debes|tienes que)|"
+    r"you must (?:first|always|now|immediately)|before (?:returning|providing|responding|answering|giving)|"
+    r"antes de (?:responder|contestar|devolver))\b"
+)
+_TASK_VERBS = (
+    "write create generate compose draft recommend suggest analyze analyse summarize summarise translate encrypt "
+    "encode decode reverse add integrate include insert incorporate embed develop upgrade determine calculate "
+    "describe explain tell give provide answer respond visit send "
+    "email forward post upload transfer pay buy promote mention say state claim rate classify "
+    "approve grant rewrite "
+    "escribe redacta genera crea recomienda sugiere analiza resume traduce cifra codifica invierte anade agrega "
+    "integra incluye inserta incorpora usa utiliza desarrolla determina calcula describe explica dime da dame "
+    "proporciona responde imprime ejecuta llama abre visita envia reenvia publica sube borra elimina transfiere paga "
+    "compra promociona menciona di afirma puntua califica aprueba concede desactiva cambia reemplaza reescribe "
+    "convierte busca reserva cancela"
+).split()
+_IMPERATIVE_LINE = re.compile(
+    r"(?:^|(?<=[.!?]\s)|(?<=\|))\s*(?:please |por favor )?(?:" + "|".join(sorted(set(_TASK_VERBS), key=len, reverse=True))
+    + r")\b(?P<rest>[^\n|]*)$",
+    re.MULTILINE,
+)
+_TOOL_CALL = re.compile(
+    r"\b(?:(?:call|invoke|trigger) (?:the |this |that )?`?[a-z_][\w\-]*`? (?:tool|function|action)"
+    r"|(?:using|use|via) the `?[a-z_][\w\-]*`? tool|(?:force|make) `?[a-z_]\w*`?\(\)"
+    r"|(?:always|first|must|should) (?:call|invoke|use) (?:the |this )?`?[a-z_][\w\-]*`?(?: tool)?"
+    r"|(?:llama|invoca|usa|ejecuta) (?:a )?(?:la )?(?:herramienta|funcion) `?\w+`?)"
+)
+_DESTRUCTIVE = re.compile(
+    r"\brm\s+-(?:rf|fr|r)\b|\bdrop\s+(?:table|database)\b|\bdelete\s+(?:all|every|the database)\b|\bformat\s+c:|"
+    r"\bmkfs\b|\bchmod\s+-?r?\s*777\b|\bcurl\b[^\n|]*\|\s*(?:ba|z)?sh\b|\bwget\b[^\n|]*\|\s*(?:ba|z)?sh\b|"
+    r"\bcurl\b[^\n]*\s-(?:d|f|F|T)\s*@|\bnc\s+-e\b|"
+    r"\b(?:borra|elimina|borrar|eliminar) (?:la base de datos|todos? (?:los|las)|toda la)\b|\bdestruye\b"
+)
+_PRIVILEGE_CLAIM = re.compile(
+    r"\b(?:i am|i'm) (?:the |an? |your )?(?:admin|administrator|developer|owner|creator|ceo|supervisor)\b|"
+    r"\b(?:the )?user (?:is|has) (?:an? )?(?:admin|administrator|supervisor|vip|root|full (?:access|permissions))|"
+    r"\bel usuario es (?:un |el )?(?:admin|administrador|supervisor|vip|root)|\b(?:tiene|tengo) permisos totales|"
+    r"\bacceso total\b|\bfull (?:admin )?access\b|\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
+    r"\b(?:rules?|restrictions?|limits?|policies) (?:do not|don't|no longer|doesn't|does not) apply|"
+    r"\b(?:las )?(?:reglas|restricciones|limites|normas)(?: de \w+)? (?:no|ya no) (?:aplican|se aplican)"
+)
+_DECODE_EXEC = re.compile(
+    r"\b(?:decode|decrypt|deobfuscate|decodifica|descifra|decodificar)\b" + (_GAP % 4) +
+    r"(?:and |y )?(?:then )?(?:execute|run|follow|obey|ejecuta|sigue|obedece|ejecutar)\b"
+)
+_BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+
+# descriptive/defensive context: the text talks *about* attacks
+_DESCRIPTIVE = re.compile(
+    r"\b(?:such as|e\.g\.|for example|for instance|known as|phrases?|attacks?|attackers?|"
+    r"injections?|jailbreaking|vulnerabilit\w+|mitigat\w+|detect\w*|"
+    r"frases?|por ejemplo|ataques?|atacantes?|inyecci\w+|vulnerabilidad\w*)\b"
+)
+_NEGATION_BEFORE = re.compile(r"\b(?:do not|don't|never|must not|should not|no|nunca|no debes|jamas)\s+(?:\w+\s+){0,1}$")
+
+
+# ---------------------------------------------------------------- scoring
+
+# weight for user text / for untrusted text
+_WEIGHTS: dict[str, tuple[float, float]] = {
+    "override": (0.75, 0.8),
+    "role_change": (0.45, 0.55),
+    "pretend_privileged": (0.5, 0.55),
+    "pretend": (0.2, 0.3),
+    "no_limits": (0.5, 0.5),
+    "prompt_leak": (0.6, 0.6),
+    "secrecy": (0.45, 0.65),
+    "exfiltration": (0.45, 0.6),
+    "exfil_url": (0.25, 0.4),
+    "exfil_command": (0.6, 0.65),
+    "sensitive_target": (0.25, 0.4),
+    "fake_boundary": (0.35, 0.6),
+    "role_label": (0.2, 0.45),
+    "addressed_directive": (0.1, 0.5),
+    "imperative_line": (0.0, 0.35),
+    "tool_invocation": (0.1, 0.45),
+    "destructive_command": (0.4, 0.45),
+    "privilege_claim": (0.4, 0.5),
+    "decode_execute": (0.45, 0.5),
+    "unicode_tags": (0.7, 0.8),
+    "unicode_bidi": (0.3, 0.4),
+    "unicode_variation": (0.4, 0.5),
+    "unicode_zero_width": (0.15, 0.25),
+}
+
+
+class _Collector:
+    def __init__(self, folded: str, untrusted: bool) -> None:
+        self.folded = folded
+        self.untrusted = untrusted
+        self.best: dict[str, Reason] = {}
+
+    def add(self, code: str, detail: str, start: int = -1, end: int = -1, factor: float = 1.0) -> None:
+        base = _WEIGHTS[code][1 if self.untrusted else 0] * factor
+        if base <= 0:
+            return
+        current = self.best.get(code)
+        if current is None or base > current.weight:
+            self.best[code] = Reason(code, detail, base, start, end)
+
+    def add_match(self, code: str, detail: str, match: re.Match[str], *, discount: bool = True) -> None:
+        factor = _context_factor(self.folded, match.start(), match.end()) if discount else 1.0
+        self.add(code, f"{detail}: {_excerpt(self.folded, match)}", match.start(), match.end(), factor)
+
+
+def _excerpt(text: str, match: re.Match[str]) -> str:
+    snippet = " ".join(match.group(0).split())
+    return repr(snippet[:80])
+
+
+def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
+    left = max(text.rfind(ch, 0, start) for ch in ".!?\n")
+    rights = [i for i in (text.find(ch, end) for ch in ".!?\n") if i != -1]
+    return left + 1, (min(rights) if rights else len(text))
+
+
+def _inside_quotes(text: str, start: int, end: int) -> bool:
+    left, right = _sentence_bounds(text, start, end)
+    for opener, closer in (('"', '"'), ("“", "”"), ("«", "»"), ("'", "'"), ("`", "`")):
+        before = text[left:start]
+        after = text[end:right]
+        if opener == closer:
+            if before.count(opener) % 2 == 1 and closer in after:
+                return True
+        elif before.rfind(opener) > before.rfind(closer) and closer in after:
+            return True
+    return False
+
+
+def _context_factor(text: str, start: int, end: int) -> float:
+    """Discount a match that is quoted, negated, or part of a description of attacks."""
+    factor = 1.0
+    if _inside_quotes(text, start, end):
+        factor *= 0.35
+    if _NEGATION_BEFORE.search(text[max(0, start - 24) : start]):
+        factor *= 0.3
+    left, right = _sentence_bounds(text, start, end)
+    if _DESCRIPTIVE.search(text[left:start]) or _DESCRIPTIVE.search(text[end:right]):
+        factor *= 0.55
+    return factor
+
+
+def _combine(reasons: list[Reason]) -> float:
+    remaining = 1.0
+    for reason in reasons:
+        remaining *= 1.0 - min(max(reason.weight, 0.0), 0.99)
+    return 1.0 - remaining
+
+
+def _collect(folded: str, c: _Collector) -> None:
+    for match in _OVERRIDE.finditer(folded):
+        has_prior = _PRIOR.search(folded[match.start() : match.end() + 30]) is not None
+        c.add_match("override", "instruction-override phrase", match)
+        if not has_prior:  # "ignore rules" without "previous/all/your" is weaker
+            current = c.best["override"]
+            c.best["override"] = Reason(current.code, current.detail, current.weight * 0.7, current.start, current.end)
+    for match in _ROLE_CHANGE.finditer(folded):
+        c.add_match("role_change", "assigns the model a new role", match)
+    for match in _PRETEND.finditer(folded):
+        tail = folded[match.end() : match.end() + 60]
+        if _PRIVILEGED_ROLE.search(tail) or _NO_LIMITS.search(tail):
+            c.add_match("pretend_privileged", "asks the model to act as a privileged or unrestricted role", match)
+        else:
+            c.add_match("pretend", "role-play request", match)
+    for match in _NO_LIMITS.finditer(folded):
+        c.add_match("no_limits", "asks to drop restrictions", match)
+    for match in _PROMPT_LEAK.finditer(folded):
+        c.add_match("prompt_leak", "asks for the hidden/system prompt", match)
+    for match in _SECRECY.finditer(folded):
+        c.add_match("secrecy", "tells the model to hide actions from the user", match)
+    for match in _EXFIL.finditer(folded):
+        c.add_match("exfiltration", "asks to send data somewhere", match)
+        sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
+        url = _URL.search(sentence)
+        if url:
+            c.add("exfil_url", f"sending instruction next to URL {url.group(0)[:60]!r}", match.start(), match.end())
+    for match in _EXFIL_WEAK.finditer(folded):
+        sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
+        if _SENSITIVE_NOUN_RE.search(match.group(0)) or _EXTERNAL_DEST.search(sentence):
+            c.add_match("exfiltration", "asks to pass data or secrets along", match, )
+            url = _URL.search(sentence)
+            if url:
+                c.add("exfil_url", f"sending instruction next to URL {url.group(0)[:60]!r}", match.start(), match.end())
+    for match in _EXFIL_COMMAND.finditer(folded):
+        c.add_match("exfil_command", "shell command sending local secrets out", match, discount=False)
+    for match in _EXFIL_WORD.finditer(folded):
+        c.add_match("exfiltration", "mentions exfiltration", match)
+    for match in _MARKDOWN_IMAGE_URL.finditer(folded):
+        c.add("exfil_url", "markdown image with query parameters (zero-click exfiltration channel)", match.start(), match.end())
+    for match in _SENSITIVE_TARGET.finditer(folded):
+        sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
+        factor = 1.0 if _ACCESS_VERB.search(sentence) or _SEND_VERB and re.search(r"\b" + _SEND_VERB + r"\b", sentence) else 0.5
+        c.add("sensitive_target", f"refers to credentials/secret files: {_excerpt(folded, match)}", match.start(), match.end(),
+              factor * _context_factor(folded, match.start(), match.end()))  # fmt: skip
+    for match in _FAKE_BOUNDARY.finditer(folded):
+        c.add_match("fake_boundary", "imitates conversation or instruction markup", match, discount=False)
+    for match in _ADDRESSED.finditer(folded):
+        c.add_match("addressed_directive", "directive addressed to the model's own output", match)
+    for match in _TOOL_CALL.finditer(folded):
+        c.add_match("tool_invocation", "tells the model to call a tool/function", match)
+    for match in _DESTRUCTIVE.finditer(folded):
+        c.add_match("destructive_command", "destructive or exfiltrating command", match, discount=False)
+    for match in _PRIVILEGE_CLAIM.finditer(folded):
+        c.add_match("privilege_claim", "claims privileges or exemption from rules", match)
+    for match in _DECODE_EXEC.finditer(folded):
+        c.add_match("decode_execute", "asks to decode and execute hidden content", match)
+    if c.untrusted:
+        for match in _IMPERATIVE_LINE.finditer(folded):
+            if len(match.group(0).split()) >= 5:
+                c.add_match("imperative_line", "stand-alone imperative sentence inside data", match)
+
+
+def _role_labels(original: str, c: _Collector) -> None:
+    # case-sensitive on the original text: "SYSTEM:" as a speaker label, not "system:" in YAML
+    for match in _ROLE_LABEL.finditer(original):
+        c.add("role_label", f"speaker label {match.group(0).strip()!r} inside the text", match.start(), match.end())
+
+
+def _decoded_payloads(text: str) -> list[str]:
+    decoded: list[str] = []
+    for match in _BASE64_RUN.finditer(text):
+        blob = match.group(0)
+        try:
+            raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
+            value = raw.decode("utf-8")
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+        printable = sum(ch.isprintable() or ch in "\n\t" for ch in value)
+        if value and printable / len(value) > 0.95 and re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", value):
+            decoded.append(value)
+        if len(decoded) >= 8:
+            break
+    return decoded
+
+
+def screen(
+    text: str,
+    source: Source | str = "user",
+    *,
+    thresholds: Thresholds = DEFAULT_THRESHOLDS,
+    ignore: frozenset[str] | set[str] = frozenset(),
+    _depth: int = 0,
+) -> Verdict:
+    """Score ``text`` for prompt injection given where it came from.
+
+    ``source`` is one of "user", "tool", "file", "web", "transcript"; the
+    last four are untrusted and weigh structural signals more. ``ignore``
+    drops signal codes that are normal for a kind of text (tool
+    descriptions are imperative by nature: ``{"imperative_line"}``).
+    """
+    if source not in SOURCES:
+        raise ValueError(f"unknown source {source!r}; expected one of {', '.join(SOURCES)}")
+    untrusted = source in UNTRUSTED_SOURCES
+    clean, unicode_findings = _unicode.sanitize(text)
+    folded = _fold(clean)
+    collector = _Collector(folded, untrusted)
+    _collect(folded, collector)
+    _role_labels(clean, collector)
+    for match in _DAN.finditer(clean):
+        factor = _context_factor(clean, match.start(), match.end())
+        collector.add("no_limits", "names the 'DAN' jailbreak persona", match.start(), match.end(), factor)
+    hidden_texts: list[str] = []
+    for finding in unicode_findings:
+        if finding.kind == "tag":
+            collector.add("unicode_tags", _unicode.describe(finding), finding.start, finding.end)
+            if finding.decoded:
+                hidden_texts.append(finding.decoded)
+        elif finding.kind == "bidi":
+            collector.add("unicode_bidi", _unicode.describe(finding), finding.start, finding.end)
+        elif finding.kind == "variation_selector" and finding.count >= 4:
+            collector.add("unicode_variation", _unicode.describe(finding), finding.start, finding.end)
+        elif finding.kind == "zero_width" and finding.count >= 1:
+            word_split = 0 < finding.start and finding.end < len(text) and text[finding.start - 1].isalpha() and text[finding.end].isalpha()
+            if word_split:
+                collector.add("unicode_zero_width", _unicode.describe(finding) + " inside a word", finding.start, finding.end)
+    reasons = [r for r in collector.best.values() if r.code not in ignore]
+    if _depth == 0:
+        for hidden in hidden_texts + _decoded_payloads(clean):
+            inner = screen(hidden, source, thresholds=thresholds, ignore=ignore, _depth=1)
+            if inner.score >= 0.2:
+                top = ", ".join(r.code for r in inner.reasons[:3])
+                reasons.append(Reason("hidden_payload", f"encoded/hidden text carries: {top}", min(0.95, inner.score + 0.1)))
+    reasons.sort(key=lambda r: -r.weight)
+    score = round(_combine(reasons), 4)
+    return Verdict(score=score, action=thresholds.action(score), reasons=reasons, source=source)
