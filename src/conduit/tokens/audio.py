@@ -7,7 +7,8 @@ format's container records it in a header: WAV (byte rate), FLAC (STREAMINFO),
 MP3 (Xing/VBRI frame count, else bitrate), Ogg (last granule position),
 MP4/M4A (``mvhd``), WebM/Matroska (``Duration`` element). When a header
 cannot be read, :func:`audio_duration_upper_bound` gives a conservative bound
-from the byte size (8 kbit/s, the lowest bitrate the accepted formats use).
+from the byte size at 2 kbit/s -- below what any accepted format reaches,
+silence in Opus with DTX included.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ __all__ = [
 # OpenAI Realtime/audio docs: user audio is 1 token per 100 ms, assistant audio 1 token per 50 ms.
 AUDIO_INPUT_TOKENS_PER_SECOND = 10
 AUDIO_OUTPUT_TOKENS_PER_SECOND = 20
-_MIN_BYTES_PER_SECOND = 1000  # 8 kbit/s
+_MIN_BYTES_PER_SECOND = 250  # 2 kbit/s: below Opus/DTX silence (~4 kbit/s) and 8 kbit/s MP3
 
 
 def sniff_audio_format(data: bytes) -> str | None:
@@ -80,7 +81,7 @@ def audio_duration_from_file(path: str | Path) -> float | None:
 
 
 def audio_duration_upper_bound(size_bytes: int) -> float:
-    """An upper bound on the duration of ``size_bytes`` of compressed audio (8 kbit/s floor)."""
+    """An upper bound on the duration of ``size_bytes`` of compressed audio (2 kbit/s floor)."""
     return size_bytes / _MIN_BYTES_PER_SECOND
 
 
