@@ -48,6 +48,9 @@ _EXPORTS: dict[str, str] = {
     # ledger
     "Ledger": "conduit.ledger",
     "open_ledger": "conduit.ledger",
+    # mcp
+    "MCPManager": "conduit.mcp.manager",
+    "SyncMCPManager": "conduit.mcp.manager",
     # guard
     "secret": "conduit.guard.secret_handles",
     "SecretHandle": "conduit.guard.secret_handles",
