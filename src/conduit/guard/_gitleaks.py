@@ -48,6 +48,7 @@ class SecretRule:
     stopwords: tuple[str, ...] = ()
     allow_regexes: tuple[re.Pattern[str], ...] = field(default=())
     description: str = ""
+    require_all: tuple[str, ...] = ()
 
 
 def _go_to_python(pattern: str) -> str:
@@ -118,6 +119,7 @@ def parse_rules(data: dict[str, Any], origin: str = "<config>") -> tuple[list[Se
                 stopwords=tuple(stopwords),
                 allow_regexes=tuple(allow_regexes),
                 description=str(raw.get("description", "")),
+                require_all=tuple(str(t).lower() for t in raw.get("requireAll", []) or []),
             )
         )
     return rules, skipped

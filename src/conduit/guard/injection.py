@@ -124,7 +124,7 @@ _OVERRIDE_VERB = _words(
     r"ignorez|oubliez|ignoriere|ignoriert|vergiss|vergessen sie|esqueca|esqueça|ignori|dimentica"
 )
 _INSTRUCTION_NOUN = _words(
-    r"instructions?|rules?|guidelines?|guardrails?|directions?|directives?|prompts?|system prompt|"
+    r"instructions?|rules?|guidelines?|guidance|guardrails?|directions?|directives?|prompts?|system prompt|"
     r"restrictions?|constraints?|policies|policy|programming|orders|commands|context|safety|filters?|"
     r"instrucciones|instruccion|reglas?|indicaciones|directrices|normas|restricciones|ordenes|prompts?|"
     r"configuracion|programacion|directivas|limites|consignas|anweisungen|regeln|consignes|regles|istruzioni"
@@ -138,7 +138,8 @@ _PRIOR = re.compile(
 
 # --- role hijack
 _ROLE_CHANGE = re.compile(
-    r"\b(?:you are now|you're now|you will now be|from now on,? you|from now on,? act|"
+    r"\b(?:(?:you are now|you're now)(?! (?:\w+ed|logged|signed|able|ready|part|eligible|on|off|in the|subscribed|set up|all set|free to)\b)|"
+    r"you will now be|from now on,? you|from now on,? act|"
     r"you are no longer|you have been (?:freed|unlocked|reprogrammed)|new persona|"
     r"eres ahora|ahora eres|ahora seras|a partir de ahora,? (?:eres|seras|actua|actuaras|responde)|"
     r"desde ahora,? (?:eres|seras)|ya no eres|tu nuevo rol|nuevo rol)\b"
@@ -172,7 +173,8 @@ _HIDDEN_PROMPT = _words(
     r"your (?:prompt|instructions|rules|configuration|guidelines|directives)|"
     r"(?:prompt|instrucciones|mensaje) (?:del|de) (?:sistema|configuracion)(?: inicial)?|"
     r"(?:tu|su) (?:prompt|configuracion|instrucciones|programacion)|configuracion inicial|instrucciones iniciales|"
-    r"(?:words|palabras) (?:of|in|de|en) (?:your|tu) prompt|el prompt"
+    r"(?:words|palabras) (?:of|in|de|en) (?:your|tu) prompt|el prompt|"
+    r"(?:the )?(?:text|words|messages?|everything|content) (?:above|before this)|(?:el )?(?:texto|mensaje|contenido) (?:anterior|de arriba)"
 )
 _DAN = re.compile(r"\bDAN\b|\bD\.A\.N\.?")  # case-sensitive: "dan" is a Spanish verb
 _PROMPT_LEAK = re.compile(r"\b" + _REVEAL_VERB + r"\b" + (_GAP % 6) + _HIDDEN_PROMPT)
@@ -200,6 +202,8 @@ _WEAK_SEND_VERB = _words(
     r"copy|share|submit|pass|include|attach|log|save|store|record|write|dump|"
     r"comparte|adjunta|incluye|guarda|copia|registra|escribe"
 )
+# weak verbs that hand data on by themselves; the others (save, store, log...) need a destination
+_PASS_ON_VERBS = frozenset("copy share submit pass include attach dump comparte adjunta incluye copia".split())
 _SENSITIVE_NOUN = (
     r"conversation(?: history| context)?|chat history|credentials|(?:api )?keys|passwords?|master password|tokens|secrets|"
     r"env(?:ironment)?(?: variables| dict)?|system prompt|cookies|session|personal information|payment credentials|"
@@ -207,7 +211,8 @@ _SENSITIVE_NOUN = (
 )
 _DATA_NOUN = _words(
     _SENSITIVE_NOUN + r"|data|history|messages|transcript|files?|contents?|payload|queries|outputs|requests|"
-    r"code snippets|report data|datos|mensajes|archivos?|contenido"
+    r"code snippets|report data|thread|emails|inbox|contacts|addresses|documents|notes|"
+    r"datos|mensajes|archivos?|contenido|correos|contactos|direcciones|documentos"
 )
 _EXFIL = re.compile(r"\b" + _SEND_VERB + r"\b" + (_GAP % 6) + _DATA_NOUN + r"\b")
 _EXFIL_WEAK = re.compile(r"\b" + _WEAK_SEND_VERB + r"\b" + (_GAP % 6) + _DATA_NOUN + r"\b")
@@ -241,7 +246,17 @@ _FAKE_BOUNDARY = re.compile(
     r"maintainer note|security update)\b",
     re.MULTILINE,
 )
-_ROLE_LABEL = re.compile(r"(?:^|(?<=[.!?]\s))(?:SYSTEM|SISTEMA|ADMIN|ASSISTANT|ASISTENTE|System|Sistema)\s*:", re.MULTILINE)
+_ROLE_LABEL = re.compile(
+    r"(?:^|(?<=[.!?]\s))(?:P\.S\.\s*)?(?:SYSTEM|SISTEMA|ADMIN|ASSISTANT|ASISTENTE|System|Sistema|Assistant|Asistente|"
+    r"AI|IA|ChatGPT|GPT|Claude|Copilot|Gemini|LLM)\s*:",
+    re.MULTILINE,
+)
+# content hidden from a human reader but not from the model
+_HIDDEN_CHANNEL = re.compile(
+    r"<!--(?P<body>[\s\S]{0,2000}?)-->|<[^>]{0,200}(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
+    r"color\s*:\s*(?:#fff(?:fff)?|white))[^>]{0,200}>(?P<styled>[^<]{0,2000})",
+    re.IGNORECASE,
+)
 
 # --- directives addressed to the model itself (the tell-tale of indirect injection)
 _ADDRESSED = re.compile(
@@ -276,6 +291,7 @@ _TOOL_CALL = re.compile(
     r"\b(?:(?:call|invoke|trigger) (?:the |this |that )?`?[a-z_][\w\-]*`? (?:tool|function|action)"
     r"|(?:using|use|via) the `?[a-z_][\w\-]*`? tool|(?:force|make) `?[a-z_]\w*`?\(\)"
     r"|(?:always|first|must|should) (?:call|invoke|use) (?:the |this )?`?[a-z_][\w\-]*`?(?: tool)?"
+    r"|(?:call|invoke|run|trigger|execute) `?[a-z]+_[a-z_]+`?(?= with\b| using\b| and\b|[\s.,;:]*$)"
     r"|(?:llama|invoca|usa|ejecuta) (?:a )?(?:la )?(?:herramienta|funcion) `?\w+`?)"
 )
 _DESTRUCTIVE = re.compile(
@@ -318,12 +334,13 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "no_limits": (0.5, 0.5),
     "prompt_leak": (0.6, 0.6),
     "secrecy": (0.45, 0.65),
-    "exfiltration": (0.45, 0.6),
+    "exfiltration": (0.3, 0.6),
     "exfil_url": (0.25, 0.4),
     "exfil_command": (0.6, 0.65),
     "sensitive_target": (0.25, 0.4),
     "fake_boundary": (0.35, 0.6),
     "role_label": (0.2, 0.45),
+    "hidden_channel": (0.3, 0.45),
     "addressed_directive": (0.1, 0.5),
     "imperative_line": (0.0, 0.35),
     "tool_invocation": (0.1, 0.45),
@@ -429,7 +446,9 @@ def _collect(folded: str, c: _Collector) -> None:
             c.add("exfil_url", f"sending instruction next to URL {url.group(0)[:60]!r}", match.start(), match.end())
     for match in _EXFIL_WEAK.finditer(folded):
         sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
-        if _SENSITIVE_NOUN_RE.search(match.group(0)) or _EXTERNAL_DEST.search(sentence):
+        verb = match.group(0).split()[0]
+        passes_on = verb in _PASS_ON_VERBS and _SENSITIVE_NOUN_RE.search(match.group(0))
+        if passes_on or _EXTERNAL_DEST.search(sentence):
             c.add_match("exfiltration", "asks to pass data or secrets along", match, )
             url = _URL.search(sentence)
             if url:
@@ -461,6 +480,19 @@ def _collect(folded: str, c: _Collector) -> None:
         for match in _IMPERATIVE_LINE.finditer(folded):
             if len(match.group(0).split()) >= 5:
                 c.add_match("imperative_line", "stand-alone imperative sentence inside data", match)
+
+
+def _probe_hidden(hidden: str, untrusted: bool) -> str:
+    """Codes of the signals inside text hidden from human readers ('' if none)."""
+    if not hidden.strip():
+        return ""
+    folded = _fold(hidden)
+    probe = _Collector(folded, True)
+    _collect(folded, probe)
+    codes = [code for code, reason in probe.best.items() if reason.weight >= 0.3]
+    if not codes and re.search(r"\b(?:ai|assistant|model|llm|agent|asistente|modelo)\b", folded):
+        codes = ["addressed_to_model"]
+    return ", ".join(sorted(codes))
 
 
 def _role_labels(original: str, c: _Collector) -> None:
@@ -509,6 +541,12 @@ def screen(
     collector = _Collector(folded, untrusted)
     _collect(folded, collector)
     _role_labels(clean, collector)
+    for match in _HIDDEN_CHANNEL.finditer(clean):
+        hidden = match.group("body") or match.group("styled") or ""
+        inner = _probe_hidden(hidden, untrusted)
+        if inner:
+            collector.add("hidden_channel", f"instructions hidden from human readers (comment/invisible styling): {inner}",
+                          match.start(), match.end())  # fmt: skip
     for match in _DAN.finditer(clean):
         factor = _context_factor(clean, match.start(), match.end())
         collector.add("no_limits", "names the 'DAN' jailbreak persona", match.start(), match.end(), factor)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import functools
 import math
 import re
+import string
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -69,10 +70,16 @@ _SECRET_WORDS = (
     r"secret|token|api[_\-.]?key|apikey|access[_\-.]?key|auth[_\-.]?key|client[_\-.]?secret"
     r"|private[_\-.]?key|credentials?|signing[_\-.]?key|encryption[_\-.]?key"
 )
-_GENERIC = re.compile(
-    r"(?i)(?<![A-Za-z0-9])(?P<key>[\w.\-]{0,40}?(?P<word>" + _PASSWORD_WORDS + "|" + _SECRET_WORDS + r")[\w.\-]{0,30}?)"
-    r"[\"'`\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*(?P<quote>[\"'`]?)(?P<value>[^\s\"'`,;]{4,300})"
+# Two steps instead of one big regex: find the keyword (fast), then match the
+# assignment right after it. A leading "[\w.-]{0,40}?" in a single regex would
+# backtrack at every position of every log line.
+_GENERIC_WORD = re.compile(r"(?:" + _PASSWORD_WORDS + "|" + _SECRET_WORDS + r")")
+_GENERIC_WORD_I = re.compile(_GENERIC_WORD.pattern, re.IGNORECASE)
+_ASSIGNMENT = re.compile(
+    r"(?P<suffix>[\w.\-]{0,30}?)[\"'`\]]{0,2}[ \t]*(?::=|=>|=|:)[ \t]*(?P<quote>[\"'`]?)(?P<value>[^\s\"'`,;]{4,300})"
 )
+_ASSIGNMENT_CHARS = frozenset(":=")
+_KEY_CHARS = frozenset(string.ascii_letters + string.digits + "_.-")
 _GENERIC_KEYWORDS = (
     "password", "passwd", "passwort", "contraseña", "contrasena", "pwd", "pass", "secret", "token",
     "key", "credential",
@@ -131,14 +138,20 @@ def _generic_value_ok(key: str, word: str, quote: str, value: str) -> float | No
 
 
 class _RuleSet:
-    """Compiled rules plus the union keyword regex used as the pre-filter."""
+    """Compiled rules plus the keyword set used as the pre-filter.
+
+    The pre-filter lower-cases the text once and runs one substring search
+    per keyword (C ``str.__contains__``), which is several times faster than
+    a case-insensitive alternation regex for ~100 keywords.
+    """
 
     def __init__(self, rules: list[SecretRule]) -> None:
         self.rules = rules
-        keywords = {kw for rule in rules for kw in rule.keywords} | set(_GENERIC_KEYWORDS)
-        ordered = sorted(keywords, key=len, reverse=True)
-        self.keyword_re = re.compile("|".join(re.escape(k) for k in ordered), re.IGNORECASE)
+        self.keywords = tuple(sorted({kw for rule in rules for kw in rule.keywords} | set(_GENERIC_KEYWORDS)))
         self.keyless = [rule for rule in rules if not rule.keywords]
+
+    def present(self, lower: str) -> set[str]:
+        return {kw for kw in self.keywords if kw in lower}
 
 
 def _default_rules() -> list[SecretRule]:
@@ -215,15 +228,30 @@ def _rule_findings(rule: SecretRule, text: str) -> Iterable[SecretFinding]:
         yield SecretFinding(rule.kind, start, end, rule.confidence, rule.id)
 
 
-def _generic_findings(text: str) -> Iterable[SecretFinding]:
-    for match in _GENERIC.finditer(text):
+def _generic_findings(text: str, lower: str) -> Iterable[SecretFinding]:
+    same_length = len(lower) == len(text)
+    words = _GENERIC_WORD.finditer(lower) if same_length else _GENERIC_WORD_I.finditer(text)
+    consumed = 0
+    for word in words:
+        if word.start() < consumed:
+            continue
+        key_start = word.start()
+        while key_start > 0 and word.start() - key_start < 40 and text[key_start - 1] in _KEY_CHARS:
+            key_start -= 1
+        if key_start > 0 and text[key_start - 1].isalnum():  # inside a longer non-ASCII word
+            continue
+        match = _ASSIGNMENT.match(text, word.end())
+        if match is None:
+            continue
+        key = text[key_start : word.end()] + match.group("suffix")
         value = match.group("value")
-        confidence = _generic_value_ok(match.group("key"), match.group("word"), match.group("quote"), value)
+        confidence = _generic_value_ok(key, word.group(0), match.group("quote"), value)
         if confidence is None:
             continue
         start = match.start("value")
         end = start + len(value.rstrip(".)]}>"))
-        kind = "password" if re.fullmatch(_PASSWORD_WORDS, match.group("word"), re.IGNORECASE) else "generic-secret"
+        consumed = end
+        kind = "password" if re.fullmatch(_PASSWORD_WORDS, word.group(0), re.IGNORECASE) else "generic-secret"
         yield SecretFinding(kind, start, end, round(confidence, 2), "generic-assignment")
 
 
@@ -259,15 +287,18 @@ def find_secrets(text: str) -> list[SecretFinding]:
     if not text:
         return []
     ruleset = _ruleset()
-    present = {m.group(0).lower() for m in ruleset.keyword_re.finditer(text)} if ruleset.keyword_re.search(text) else set()
+    lower = text.lower()
+    present = ruleset.present(lower)
     findings: list[SecretFinding] = list(_handle_findings(text)) if _registry.has_values() else []
     if present:
         for rule in ruleset.rules:
             if rule.keywords and not present.intersection(rule.keywords):
                 continue
+            if rule.require_all and not all(token in lower for token in rule.require_all):
+                continue
             findings.extend(_rule_findings(rule, text))
-        if present.intersection(_GENERIC_KEYWORDS):
-            findings.extend(_generic_findings(text))
+        if present.intersection(_GENERIC_KEYWORDS) and _ASSIGNMENT_CHARS.intersection(text):
+            findings.extend(_generic_findings(text, lower))
     for rule in ruleset.keyless:
         findings.extend(_rule_findings(rule, text))
     return _resolve_overlaps(findings) if findings else []
@@ -297,8 +328,6 @@ def redact(text: str) -> str:
     costs one regex search and is returned as is.
     """
     if not text or not isinstance(text, str):
-        return text
-    if not _registry.has_values() and not _ruleset().keyword_re.search(text) and not _ruleset().keyless:
         return text
     findings = find_secrets(text)
     return _redact_spans(text, findings) if findings else text
