@@ -305,10 +305,14 @@ def _override_for(model: str, overrides: Mapping[str, Any]) -> tuple[str, Mappin
 # --- the public API -------------------------------------------------------------------------------
 
 
+_warn_enabled = threading.local()
+
+
 def _unknown(model: str, reason: str, notes: list[str] | None = None) -> Price:
     message = f"cost of {model!r} is unknown: {reason}"
-    warnings.warn(message, PriceWarning, stacklevel=4)
-    logger.warning(message)
+    if getattr(_warn_enabled, "value", True):
+        warnings.warn(message, PriceWarning, stacklevel=4)
+        logger.warning(message)
     return Price(None, UNKNOWN_SOURCE, "", {}, model, tuple((notes or []) + [reason]))
 
 
@@ -334,15 +338,16 @@ def estimate_image_output_tokens(model: str, size: str | None, quality: str | No
     quality = (quality or "auto").lower()
     factor = bundled.extra_quality_factor(quality)
     if quality in ("auto", "xhigh", "max", "hd"):
+        exact = exact and quality == "hd"
         quality = "high"
     elif quality == "standard":
         quality = "medium"
+    exact = exact and factor == 1
     size = (size or "auto").lower()
     if size == "auto":
-        tokens = max(v for (s, q), v in table.items() if q == quality)
-        return tokens * factor, False if factor > 1 else exact
+        return max(v for (s, q), v in table.items() if q == quality) * factor, False
     if (size, quality) in table:
-        return table[(size, quality)] * factor, exact and factor == 1
+        return table[(size, quality)] * factor, exact
     dims = _parse_size(size)
     if dims is None or quality not in {q for _, q in table}:
         return max(table.values()) * factor, False
@@ -376,19 +381,26 @@ def price(
     batch: bool = False,
     at: _dt.datetime | None = None,
     overrides: Mapping[str, Any] | None = None,
+    warn: bool = True,
 ) -> Price:
     """Price ``usage`` of ``model`` in USD (``Decimal``), or ``usd=None`` (with a warning) if unknown.
 
     ``service_tier`` (``flex``, ``priority``, ...) and ``batch`` select
     genai-prices' price variants; ``at`` prices as of a past moment (dated
-    price changes); ``overrides`` replaces ``[prices]`` from ``conduit.toml``.
+    price changes); ``overrides`` replaces ``[prices]`` from ``conduit.toml``;
+    ``warn=False`` leaves reporting an unknown cost to the caller (the CLI).
     """
     if overrides is None:
         overrides = _user_prices()
-    override = _override_for(model, overrides)
-    if override is not None:
-        return _price_from_override(model, usage, override[0], override[1])
-    return _price_from_catalogs(model, usage, service_tier=service_tier, batch=batch, at=at)
+    previous = getattr(_warn_enabled, "value", True)
+    _warn_enabled.value = warn
+    try:
+        override = _override_for(model, overrides)
+        if override is not None:
+            return _price_from_override(model, usage, override[0], override[1])
+        return _price_from_catalogs(model, usage, service_tier=service_tier, batch=batch, at=at)
+    finally:
+        _warn_enabled.value = previous
 
 
 def price_usd(model: str, usage: Usage, **kwargs: Any) -> Decimal | None:

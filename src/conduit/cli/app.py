@@ -28,6 +28,9 @@ _COMMAND_MODULES: list[str] = [
     "sandbox_cmd",
     "mcp_cmd",
     "guard_cmd",
+    "models_cmd",
+    "tokens_cmd",
+    "price_cmd",
 ]
 
 for _name in _COMMAND_MODULES:
