@@ -24,7 +24,16 @@ from conduit.sandbox.state import SandboxState
 
 def build_app(state: SandboxState) -> Any:
     """The ASGI app serving ``state`` (wrap it in uvicorn, or call it in-process)."""
-    from conduit.sandbox import chat, embeddings, model_list, moderations, responses
+    from conduit.sandbox import (
+        audio_speech,
+        audio_transcribe,
+        chat,
+        embeddings,
+        images,
+        model_list,
+        moderations,
+        responses,
+    )
 
     def endpoint(handler: Any, *, multipart: bool = False) -> Endpoint:
         return Endpoint(state, handler, multipart=multipart)
@@ -37,16 +46,17 @@ def build_app(state: SandboxState) -> Any:
         Route("/v1/moderations", endpoint(moderations.create), methods=["POST"]),
         Route("/v1/models", endpoint(model_list.list_models), methods=["GET"]),
         Route("/v1/models/{model_id:path}", endpoint(model_list.retrieve), methods=["GET"]),
-        # TODO-ROUTE Route("/v1/images/generations", endpoint(images.generate), methods=["POST"]),
-        # TODO-ROUTE Route("/v1/images/edits", endpoint(images.edit, multipart=True), methods=["POST"]),
-        # TODO-ROUTE Route("/v1/audio/transcriptions", endpoint(audio_transcribe.transcribe, multipart=True), methods=["POST"]),
-        # TODO-ROUTE Route("/v1/audio/translations", endpoint(audio_transcribe.translate, multipart=True), methods=["POST"]),
-        # TODO-ROUTE Route("/v1/audio/speech", endpoint(audio_speech.create), methods=["POST"]),
+        Route("/v1/images/generations", endpoint(images.generate), methods=["POST"]),
+        Route("/v1/images/edits", endpoint(images.edit, multipart=True), methods=["POST"]),
+        Route("/v1/audio/transcriptions", endpoint(audio_transcribe.transcribe, multipart=True), methods=["POST"]),
+        Route("/v1/audio/translations", endpoint(audio_transcribe.translate, multipart=True), methods=["POST"]),
+        Route("/v1/audio/speech", endpoint(audio_speech.create), methods=["POST"]),
         Route("/_sandbox/faults", _control(state, _add_faults), methods=["POST"]),
         Route("/_sandbox/faults", _control(state, _list_faults), methods=["GET"]),
         Route("/_sandbox/script", _control(state, _add_script), methods=["POST"]),
         Route("/_sandbox/requests", _control(state, _list_requests), methods=["GET"]),
         Route("/_sandbox/reset", _control(state, _reset), methods=["POST"]),
+        Route("/_sandbox/files/{name}", _control(state, _file), methods=["GET"]),
         Route("/_sandbox/health", _control(state, _health), methods=["GET"]),
     ]
     app = Starlette(routes=routes)
@@ -125,3 +135,10 @@ async def _reset(state: SandboxState, request: Request) -> Any:
 
 async def _health(state: SandboxState, request: Request) -> Any:
     return {"status": "ok", "simulation": True}
+
+
+async def _file(state: SandboxState, request: Request) -> Any:
+    found = state.file(request.path_params["name"])
+    if found is None:
+        return JSONResponse({"error": {"message": "File not found (generated files expire).", "type": "invalid_request_error", "param": None, "code": None}}, status_code=404)
+    return Response(found[0], media_type=found[1])

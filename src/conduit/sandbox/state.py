@@ -80,6 +80,7 @@ class SandboxState:
         self._requests: list[RecordedRequest] = []
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
+        self._files: "OrderedDict[str, tuple[bytes, str]]" = OrderedDict()
         self._responses: "OrderedDict[str, tuple[dict[str, Any], list[dict[str, Any]]]]" = OrderedDict()
 
     def store_response(self, payload: dict[str, Any], conversation: list[dict[str, Any]], limit: int = 2000) -> None:
@@ -88,6 +89,17 @@ class SandboxState:
             self._responses[payload["id"]] = (payload, conversation)
             while len(self._responses) > limit:
                 self._responses.popitem(last=False)
+
+    def store_file(self, name: str, data: bytes, content_type: str, limit: int = 64) -> None:
+        """Keep a generated file (image URLs point at ``/_sandbox/files/NAME``); oldest dropped first."""
+        with self._lock:
+            self._files[name] = (data, content_type)
+            while len(self._files) > limit:
+                self._files.popitem(last=False)
+
+    def file(self, name: str) -> tuple[bytes, str] | None:
+        with self._lock:
+            return self._files.get(name)
 
     def stored_response(self, response_id: str) -> tuple[dict[str, Any], list[dict[str, Any]]] | None:
         with self._lock:
@@ -112,3 +124,4 @@ class SandboxState:
         with self._lock:
             self._requests.clear()
             self._responses.clear()
+            self._files.clear()
