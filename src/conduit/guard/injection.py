@@ -323,6 +323,55 @@ _DESCRIPTIVE = re.compile(
 _NEGATION_BEFORE = re.compile(r"\b(?:do not|don't|never|must not|should not|no|nunca|no debes|jamas)\s+(?:\w+\s+){0,1}$")
 
 
+# ---------------------------------------------------------------- gating
+# Each signal regex runs only when one of its trigger substrings occurs in the
+# folded text (one C-speed substring search each), so a large benign prompt
+# pays for a handful of regex passes instead of twenty. A trigger must occur
+# in *every* text the regex can match: keep them in step with the regexes.
+_TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
+    _OVERRIDE: ("ignor", "disregard", "forget", "overrid", "overrul", "bypass", "skip", "abandon", "discard", "drop",
+                "neglect", "follow", "pay no attention", "olvid", "omit", "descart", "caso omiso", "no sigas",
+                "obedezcas", "deja de seguir", "pasa por alto", "oubliez", "vergiss", "vergessen", "esquec", "dimentica"),
+    _ROLE_CHANGE: ("you are now", "you're now", "you will now", "from now on", "no longer", "freed", "unlocked",
+                   "reprogrammed", "persona", "eres", "seras", "a partir de ahora", "desde ahora", "rol"),
+    _PRETEND: ("pretend", "act as", "roleplay", "role-play", "imagine you", "behave as", "fing", "actua", "actue",
+               "haz de cuenta", "simula", "comportate"),
+    _NO_LIMITS: ("without", "no ", "unrestricted", "unfiltered", "uncensored", "jailbr", "mode", "do anything now",
+                 "sin ", "modo "),
+    _PROMPT_LEAK: ("prompt", "instruction", "configuration", "config", "message", "rules", "guidelines", "directives",
+                   "instrucciones", "configuracion", "programacion", "mensaje", "texto", "contenido", "text", "words",
+                   "everything", "content", "palabras"),
+    _SECRECY: ("user", "usuario", "silently", "secretly", "covertly", "quietly", "secreto", "silenciosamente",
+               "escondidas", "mention", "knowing"),
+    _EXFIL: ("send", "post", "upload", "exfil", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi",
+             "mand", "sube", "suba", "reenvi", "transmite", "filtra"),
+    _EXFIL_WEAK: ("copy", "share", "submit", "pass", "include", "attach", "log", "save", "store", "record", "write",
+                  "dump", "compart", "adjunt", "inclu", "guard", "copi", "registr", "escrib"),
+    _EXFIL_WORD: ("exfil",),
+    _EXFIL_COMMAND: ("curl", "wget", "nc ", "ncat", "scp", "rsync", "ftp", "invoke-webrequest"),
+    _MARKDOWN_IMAGE_URL: ("![",),
+    _SENSITIVE_TARGET: ("~", "$home", "/home/", "/root", "id_", "env", "/etc/", "/proc/", "environment",
+                        "variables de entorno", "api key", "master password", "credential", "credencial",
+                        "private key", "clave", "payment", "card number"),
+    _FAKE_BOUNDARY: ("<", "[inst", "[/inst", "##", "end of", "instruction", "instrucciones", "important system",
+                     "system ", "maintainer", "security update"),
+    _DESTRUCTIVE: ("rm ", "drop", "delete", "format", "mkfs", "chmod", "curl", "wget", "nc ", "borr", "elimin",
+                   "destruye"),
+    _PRIVILEGE_CLAIM: ("i am", "i'm", "user", "usuario", "permisos", "acceso total", "access", "authorized", "apply",
+                       "aplican"),
+    _DECODE_EXEC: ("decod", "decrypt", "deobfusc", "descifra"),
+    _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color"),
+}  # fmt: skip
+
+
+def _find(pattern: re.Pattern[str], text: str, lowered: str | None = None) -> list[re.Match[str]]:
+    triggers = _TRIGGERS.get(pattern)
+    haystack = text if lowered is None else lowered
+    if triggers and not any(t in haystack for t in triggers):
+        return []
+    return list(pattern.finditer(text))
+
+
 # ---------------------------------------------------------------- scoring
 
 # weight for user text / for untrusted text
@@ -418,33 +467,33 @@ def _combine(reasons: list[Reason]) -> float:
 
 
 def _collect(folded: str, c: _Collector) -> None:
-    for match in _OVERRIDE.finditer(folded):
+    for match in _find(_OVERRIDE, folded):
         has_prior = _PRIOR.search(folded[match.start() : match.end() + 30]) is not None
         c.add_match("override", "instruction-override phrase", match)
         if not has_prior:  # "ignore rules" without "previous/all/your" is weaker
             current = c.best["override"]
             c.best["override"] = Reason(current.code, current.detail, current.weight * 0.7, current.start, current.end)
-    for match in _ROLE_CHANGE.finditer(folded):
+    for match in _find(_ROLE_CHANGE, folded):
         c.add_match("role_change", "assigns the model a new role", match)
-    for match in _PRETEND.finditer(folded):
+    for match in _find(_PRETEND, folded):
         tail = folded[match.end() : match.end() + 60]
         if _PRIVILEGED_ROLE.search(tail) or _NO_LIMITS.search(tail):
             c.add_match("pretend_privileged", "asks the model to act as a privileged or unrestricted role", match)
         else:
             c.add_match("pretend", "role-play request", match)
-    for match in _NO_LIMITS.finditer(folded):
+    for match in _find(_NO_LIMITS, folded):
         c.add_match("no_limits", "asks to drop restrictions", match)
-    for match in _PROMPT_LEAK.finditer(folded):
+    for match in _find(_PROMPT_LEAK, folded):
         c.add_match("prompt_leak", "asks for the hidden/system prompt", match)
-    for match in _SECRECY.finditer(folded):
+    for match in _find(_SECRECY, folded):
         c.add_match("secrecy", "tells the model to hide actions from the user", match)
-    for match in _EXFIL.finditer(folded):
+    for match in _find(_EXFIL, folded):
         c.add_match("exfiltration", "asks to send data somewhere", match)
         sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
         url = _URL.search(sentence)
         if url:
             c.add("exfil_url", f"sending instruction next to URL {url.group(0)[:60]!r}", match.start(), match.end())
-    for match in _EXFIL_WEAK.finditer(folded):
+    for match in _find(_EXFIL_WEAK, folded):
         sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
         verb = match.group(0).split()[0]
         passes_on = verb in _PASS_ON_VERBS and _SENSITIVE_NOUN_RE.search(match.group(0))
@@ -453,28 +502,28 @@ def _collect(folded: str, c: _Collector) -> None:
             url = _URL.search(sentence)
             if url:
                 c.add("exfil_url", f"sending instruction next to URL {url.group(0)[:60]!r}", match.start(), match.end())
-    for match in _EXFIL_COMMAND.finditer(folded):
+    for match in _find(_EXFIL_COMMAND, folded):
         c.add_match("exfil_command", "shell command sending local secrets out", match, discount=False)
-    for match in _EXFIL_WORD.finditer(folded):
+    for match in _find(_EXFIL_WORD, folded):
         c.add_match("exfiltration", "mentions exfiltration", match)
-    for match in _MARKDOWN_IMAGE_URL.finditer(folded):
+    for match in _find(_MARKDOWN_IMAGE_URL, folded):
         c.add("exfil_url", "markdown image with query parameters (zero-click exfiltration channel)", match.start(), match.end())
-    for match in _SENSITIVE_TARGET.finditer(folded):
+    for match in _find(_SENSITIVE_TARGET, folded):
         sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
         factor = 1.0 if _ACCESS_VERB.search(sentence) or _SEND_VERB and re.search(r"\b" + _SEND_VERB + r"\b", sentence) else 0.5
         c.add("sensitive_target", f"refers to credentials/secret files: {_excerpt(folded, match)}", match.start(), match.end(),
               factor * _context_factor(folded, match.start(), match.end()))  # fmt: skip
-    for match in _FAKE_BOUNDARY.finditer(folded):
+    for match in _find(_FAKE_BOUNDARY, folded):
         c.add_match("fake_boundary", "imitates conversation or instruction markup", match, discount=False)
     for match in _ADDRESSED.finditer(folded):
         c.add_match("addressed_directive", "directive addressed to the model's own output", match)
     for match in _TOOL_CALL.finditer(folded):
         c.add_match("tool_invocation", "tells the model to call a tool/function", match)
-    for match in _DESTRUCTIVE.finditer(folded):
+    for match in _find(_DESTRUCTIVE, folded):
         c.add_match("destructive_command", "destructive or exfiltrating command", match, discount=False)
-    for match in _PRIVILEGE_CLAIM.finditer(folded):
+    for match in _find(_PRIVILEGE_CLAIM, folded):
         c.add_match("privilege_claim", "claims privileges or exemption from rules", match)
-    for match in _DECODE_EXEC.finditer(folded):
+    for match in _find(_DECODE_EXEC, folded):
         c.add_match("decode_execute", "asks to decode and execute hidden content", match)
     if c.untrusted:
         for match in _IMPERATIVE_LINE.finditer(folded):
@@ -541,7 +590,7 @@ def screen(
     collector = _Collector(folded, untrusted)
     _collect(folded, collector)
     _role_labels(clean, collector)
-    for match in _HIDDEN_CHANNEL.finditer(clean):
+    for match in _find(_HIDDEN_CHANNEL, clean, clean.lower()):
         hidden = match.group("body") or match.group("styled") or ""
         inner = _probe_hidden(hidden, untrusted)
         if inner:

@@ -122,6 +122,35 @@ class Taint:
         self._entries: list[TaintEntry] = []
         self._turn = 0
         self._lock = threading.Lock()
+        self._private_shingles: set[int] = set()
+        self._private_short: set[str] = set()
+
+    # -- private data: what must not leave through tool arguments
+
+    def protect(self, text: str) -> None:
+        """Register conversation data that must not leave through tool calls
+        (the system prompt, the user's messages, documents marked private)."""
+        words = _shingle_words(text)
+        with self._lock:
+            if len(words) < _SHINGLE:
+                if len(text.strip()) >= 12:
+                    self._private_short.add(text.strip().lower())
+                return
+            self._private_shingles.update(_shingles(words))
+
+    def leaks(self, text: str) -> bool:
+        """Whether ``text`` carries protected data: any run of 6 words in a row,
+        or a whole short protected string. Base64 blobs are decoded first."""
+        if not (self._private_shingles or self._private_short):
+            return False
+        candidates = [text, *_decoded_blobs(text)]
+        for candidate in candidates:
+            lowered = candidate.lower()
+            if any(short in lowered for short in self._private_short):
+                return True
+            if self._private_shingles and not self._private_shingles.isdisjoint(_shingles(_shingle_words(candidate))):
+                return True
+        return False
 
     def add(self, source: str, label: str = "", *, score: float = 0.0) -> TaintEntry:
         """Record that untrusted content from ``source`` (e.g. "tool", "web") entered the context."""
@@ -169,6 +198,34 @@ class Taint:
 
     def __repr__(self) -> str:
         return f"Taint(tainted={self.tainted}, entries={len(self._entries)}, turn={self._turn})"
+
+
+_SHINGLE = 6
+_WORD = re.compile(r"\w+")
+_B64_BLOB = re.compile(r"[A-Za-z0-9+/_\-]{24,}={0,2}")
+
+
+def _shingle_words(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _shingles(words: list[str]) -> set[int]:
+    return {hash(tuple(words[i : i + _SHINGLE])) for i in range(len(words) - _SHINGLE + 1)}
+
+
+def _decoded_blobs(text: str) -> list[str]:
+    import base64
+    import binascii
+
+    decoded = []
+    for match in _B64_BLOB.finditer(text):
+        blob = match.group(0)
+        try:
+            raw = base64.b64decode(blob.replace("-", "+").replace("_", "/") + "=" * (-len(blob) % 4))
+            decoded.append(raw.decode("utf-8"))
+        except (binascii.Error, UnicodeDecodeError, ValueError):
+            continue
+    return decoded
 
 
 # ---------------------------------------------------------------- tool policy
@@ -236,8 +293,11 @@ class ToolPolicy:
 
     On a tainted turn a sensitive call needs ``approve(request)`` to return
     True; without a callback it is refused with ``SecurityError``. Also on a
-    tainted turn, any call whose arguments carry a secret or a URL to a host
-    outside ``allowed_hosts`` counts as sensitive (data leaving).
+    tainted turn, any call whose arguments carry a secret (also base64-
+    encoded), data the conversation protected with ``Taint.protect`` (the
+    system prompt, the user's messages), or a URL to a host outside
+    ``allowed_hosts`` counts as sensitive: that is data leaving through a
+    tool that merely *looks* read-only.
     """
 
     def __init__(
@@ -301,13 +361,16 @@ class ToolPolicy:
             return True, "no annotations and policy treats unannotated tools as sensitive"
         return False, "read-only by annotations or name"
 
-    def _argument_risk(self, request: ToolCallRequest) -> str | None:
+    def _argument_risk(self, request: ToolCallRequest, taint: Taint | None) -> str | None:
         from conduit.guard.secrets import find_secrets
 
         for text in _strings(request.arguments):
-            findings = find_secrets(text)
-            if findings:
-                return f"arguments carry a secret ({findings[0].kind})"
+            for candidate in (text, *_decoded_blobs(text)):
+                findings = find_secrets(candidate)
+                if findings:
+                    return f"arguments carry a secret ({findings[0].kind})"
+            if taint is not None and taint.leaks(text):
+                return "arguments carry protected conversation data"
             for match in _URL_IN_ARGS.finditer(text):
                 host = match.group(1).lower()
                 if not any(host == h or host.endswith("." + h) for h in self.allowed_hosts):
@@ -321,7 +384,7 @@ class ToolPolicy:
         sensitive, why = self.classify(request)
         tainted = bool(taint and taint.tainted)
         if tainted and not sensitive and self.check_arguments:
-            risk = self._argument_risk(request)
+            risk = self._argument_risk(request, taint)
             if risk:
                 sensitive, why = True, risk
         if not sensitive:
