@@ -18,6 +18,7 @@ from conduit.catalog.prices import (
     unit_prices,
 )
 from conduit.catalog.spec import Features, Lifecycle, ModelSpec, ParameterRules
+from conduit.catalog.validation import RuleViolation, check_request, request_violations
 
 __all__ = [
     "Features",
@@ -28,6 +29,8 @@ __all__ = [
     "Price",
     "PriceWarning",
     "RetiredModelWarning",
+    "RuleViolation",
+    "check_request",
     "check_model",
     "current_successor",
     "estimate_image_output_tokens",
@@ -36,6 +39,7 @@ __all__ = [
     "lookup_model",
     "price",
     "price_usd",
+    "request_violations",
     "resolve_family",
     "unit_prices",
     "worst_case_output_tokens",
