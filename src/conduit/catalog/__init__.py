@@ -6,6 +6,7 @@ genai-prices' snapshot (~0.2 s) loads on the first :func:`price` call.
 
 from __future__ import annotations
 
+from conduit.catalog.estimates import UsageEstimate, image_usage, speech_usage, transcription_usage
 from conduit.catalog.lifecycle import ModelDecision, RetiredModelWarning, check_model, current_successor
 from conduit.catalog.lookup import list_models, lookup_model, resolve_family, worst_case_output_tokens
 from conduit.catalog.prices import (
@@ -30,17 +31,21 @@ __all__ = [
     "PriceWarning",
     "RetiredModelWarning",
     "RuleViolation",
+    "UsageEstimate",
     "check_request",
     "check_model",
     "current_successor",
     "estimate_image_output_tokens",
     "genai_prices_version",
+    "image_usage",
     "list_models",
     "lookup_model",
     "price",
     "price_usd",
     "request_violations",
     "resolve_family",
+    "speech_usage",
+    "transcription_usage",
     "unit_prices",
     "worst_case_output_tokens",
 ]
