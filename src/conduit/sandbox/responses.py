@@ -181,6 +181,9 @@ async def create(call: Call) -> Response:
         "user": body.get("user"),
         "metadata": body.get("metadata") or {},
     }
+    for optional in ("user", "safety_identifier", "prompt_cache_key"):
+        if payload[optional] is None:
+            del payload[optional]  # the spec types these as strings: absent, not null
     if body.get("store", True) is not False:
         call.state.store_response(payload, messages + _output_messages(turn))
     headers = {"x-conduit-estimated-tokens": str(input_tokens + (body.get("max_output_tokens") or 0))}
@@ -345,7 +348,8 @@ async def _stream(payload: dict[str, Any], turn: Turn) -> AsyncIterator[bytes]:
         sequence += 1
         return sse_event(kind, data)
 
-    pending = dict(payload, status="in_progress", output=[], usage=None, completed_at=None, incomplete_details=None)
+    pending = dict(payload, status="in_progress", output=[], completed_at=None, incomplete_details=None)
+    pending.pop("usage")  # not known yet; the spec has no null usage
     yield event("response.created", {"response": pending})
     yield event("response.in_progress", {"response": pending})
     for index, item in enumerate(payload["output"]):
