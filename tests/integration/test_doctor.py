@@ -1,0 +1,55 @@
+"""`conduit doctor`: the preflight checklist finds real problems and passes a healthy setup."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from conduit.doctor import run_checks
+from conduit.settings import get_settings
+
+
+def _by_name(checks):
+    return {c.name: c for c in checks}
+
+
+def test_healthy_setup_passes_online(sandbox_env) -> None:
+    checks = run_checks(get_settings(), online=True)
+    assert not [c for c in checks if c.status == "fail"], checks
+    named = _by_name(checks)
+    assert named["api key"].status == "ok" and sandbox_env.api_key not in named["api key"].detail
+    assert named["round trip"].status == "ok"
+    assert sandbox_env.requests, "the online check made a real exchange"
+
+
+def test_retired_default_model_fails(sandbox_env, monkeypatch) -> None:
+    monkeypatch.setenv("CONDUIT_MODEL", "gpt-4")
+    get_settings.cache_clear()
+    check = _by_name(run_checks(get_settings()))["default model"]
+    assert check.status == "fail" and "gpt-4.1" in check.detail + check.hint
+
+
+def test_world_readable_dotenv_warns(sandbox_env, monkeypatch, tmp_path) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("OPENAI_API_KEY=sk-test-1234567890abcdef\n")
+    os.chmod(tmp_path / ".env", 0o644)
+    check = _by_name(run_checks(get_settings()))[".env permissions"]
+    assert check.status == "warn" and "chmod 600" in check.hint
+
+
+def test_missing_key_is_a_warning_not_a_failure(monkeypatch, tmp_path) -> None:
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.setenv("CONDUIT_DB", str(tmp_path / "l.db"))
+    monkeypatch.chdir(tmp_path)
+    get_settings.cache_clear()
+    try:
+        check = _by_name(run_checks(get_settings()))["api key"]
+        assert check.status == "warn" and "OPENAI_API_KEY" in check.hint
+    finally:
+        get_settings.cache_clear()
+
+
+@pytest.mark.parametrize("probe", ["Bearer sk-proj-" + "A" * 40])
+def test_redaction_check_reports_ok(probe, sandbox_env) -> None:
+    assert _by_name(run_checks(get_settings()))["log redaction"].status == "ok"
