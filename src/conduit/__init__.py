@@ -61,6 +61,9 @@ _EXPORTS: dict[str, str] = {
     # mcp
     "MCPManager": "conduit.mcp.manager",
     "SyncMCPManager": "conduit.mcp.manager",
+    # agent
+    "Agent": "conduit.agent.loop",
+    "AgentResult": "conduit.agent.loop",
     # guard
     "secret": "conduit.guard.secret_handles",
     "SecretHandle": "conduit.guard.secret_handles",

@@ -82,6 +82,7 @@ class Agent:
         output_dir: str | Path = ".",
         client: Any = None,
         max_output_tokens: int | None = None,
+        stream: bool = False,
     ) -> None:
         if max_turns < 1:
             from conduit.errors import ValidationError
@@ -95,6 +96,7 @@ class Agent:
         self.session = session
         self.output_dir = Path(output_dir)
         self.max_output_tokens = max_output_tokens
+        self.stream = stream
         self._mcp_arg = mcp
         self._media_arg = media
         self._client = client
@@ -228,13 +230,11 @@ class Agent:
         if self.max_output_tokens:
             body["max_completion_tokens"] = self.max_output_tokens
         self._emit("model", {"model": model, "messages": len(self.history), "tools": len(tools)})
+        if self.stream:
+            return await self._complete_streaming(body, result)
         response = await self._client.post("chat/completions", json=body)
         if response.status_code >= 400:
-            try:
-                detail = response.json().get("error", {}).get("message", "")
-            except ValueError:
-                detail = response.text[:300]
-            raise UpstreamError(f"The model call failed with HTTP {response.status_code}: {detail}", "See `conduit usage` for the recorded attempt.")
+            _raise_model_error(response.status_code, response.text)
         data = response.json()
         usage = data.get("usage") or {}
         result.input_tokens += int(usage.get("prompt_tokens") or 0)
@@ -252,6 +252,46 @@ class Agent:
         if message.get("tool_calls"):
             clean["tool_calls"] = message["tool_calls"]
         return clean
+
+    async def _complete_streaming(self, body: dict[str, Any], result: AgentResult) -> dict[str, Any]:
+        """One streamed turn: text deltas are emitted live; tool-call fragments are reassembled."""
+        from conduit.pipeline.transport import EXCHANGE_HEADER
+
+        content: list[str] = []
+        calls: dict[int, dict[str, Any]] = {}
+        async with self._client.stream("POST", "chat/completions", json={**body, "stream": True}) as response:
+            if response.status_code >= 400:
+                _raise_model_error(response.status_code, (await response.aread()).decode("utf-8", "replace"))
+            exchange = response.headers.get(EXCHANGE_HEADER)
+            async for line in response.aiter_lines():
+                if not line.startswith("data:"):
+                    continue
+                payload = line[5:].strip()
+                if payload == "[DONE]":
+                    break
+                chunk = json.loads(payload)
+                usage = chunk.get("usage") or {}
+                result.input_tokens += int(usage.get("prompt_tokens") or 0)
+                result.output_tokens += int(usage.get("completion_tokens") or 0)
+                for choice in chunk.get("choices") or []:
+                    delta = choice.get("delta") or {}
+                    if delta.get("content"):
+                        content.append(delta["content"])
+                        self._emit("delta", {"text": delta["content"]})
+                    for fragment in delta.get("tool_calls") or []:
+                        slot = calls.setdefault(int(fragment.get("index", 0)), {"id": "", "type": "function", "function": {"name": "", "arguments": ""}})
+                        if fragment.get("id"):
+                            slot["id"] = fragment["id"]
+                        function = fragment.get("function") or {}
+                        slot["function"]["name"] += function.get("name") or ""
+                        slot["function"]["arguments"] += function.get("arguments") or ""
+        if exchange:
+            result.exchange_ids.append(exchange)
+            result.cost_usd += _recorded_cost(exchange)
+        message: dict[str, Any] = {"role": "assistant", "content": "".join(content) or None}
+        if calls:
+            message["tool_calls"] = [calls[index] for index in sorted(calls)]
+        return message
 
     async def _run_tools(self, calls: list[dict[str, Any]], result: AgentResult, media: MediaTools | None) -> None:
         from conduit.guard.untrusted import wrap_untrusted
@@ -322,6 +362,25 @@ class Agent:
                 self.on_event(AgentEvent(kind, data))
             except Exception:  # noqa: BLE001 - a display callback must not break the run
                 pass
+
+
+def _raise_model_error(status: int, text: str) -> None:
+    try:
+        detail = json.loads(text).get("error", {}).get("message", "")
+    except (ValueError, AttributeError):
+        detail = text[:300]
+    raise UpstreamError(f"The model call failed with HTTP {status}: {detail}", "See `conduit usage` for the recorded attempt.")
+
+
+def _recorded_cost(exchange_id: str) -> Decimal:
+    """The settled cost of a streamed exchange, read back from the ledger (a stream has no cost header)."""
+    from conduit.ledger import open_ledger
+
+    ledger = open_ledger()
+    ledger.flush()
+    row = ledger.exchange(exchange_id) or {}
+    value = row.get("cost_usd")
+    return Decimal(str(value)) if value is not None else Decimal("0")
 
 
 def _image_url(item: str) -> str:
