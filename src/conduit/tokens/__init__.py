@@ -12,6 +12,7 @@ from conduit.tokens.audio import (
     audio_duration_from_file,
     audio_duration_upper_bound,
 )
+from conduit.tokens.context import check_context, context_window, trim_to_fit
 from conduit.tokens.counting import (
     TokenCount,
     clear_count_cache,
@@ -38,6 +39,8 @@ __all__ = [
     "SUPPORTED_ENCODINGS",
     "TokenCount",
     "audio_duration",
+    "check_context",
+    "context_window",
     "audio_duration_from_file",
     "audio_duration_upper_bound",
     "clear_count_cache",
@@ -56,4 +59,5 @@ __all__ = [
     "image_dimensions_from_file",
     "image_input_tokens",
     "max_image_input_tokens",
+    "trim_to_fit",
 ]
