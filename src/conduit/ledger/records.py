@@ -50,6 +50,12 @@ class ExchangeRecord:
     error_class: str | None = None
     error_message: str | None = None
     note: str | None = None
+    # the logical exchange this attempt belongs to (retries share it; None = this row's own id)
+    exchange_id: str | None = None
+    # seconds waited (backoff + client-side rate limiting) before this attempt was sent, in ms
+    wait_ms: float | None = None
+    # the model this exchange was first sent to, when a fallback model answered instead
+    fallback_from: str | None = None
 
     def to_row(self) -> dict[str, object]:
         u = self.usage
@@ -88,6 +94,9 @@ class ExchangeRecord:
             "error_class": self.error_class,
             "error_message": self.error_message,
             "note": self.note,
+            "exchange_id": self.exchange_id or self.id,
+            "wait_ms": self.wait_ms,
+            "fallback_from": self.fallback_from,
         }
 
 

@@ -67,4 +67,14 @@ MIGRATIONS: Final[list[tuple[int, str, str]]] = [
         CREATE INDEX IF NOT EXISTS tool_calls_created_at ON tool_calls (created_at);
         """,
     ),
+    (
+        2,
+        "retry attempts: exchange_id, wait_ms, fallback_from",
+        """
+        ALTER TABLE exchanges ADD COLUMN exchange_id TEXT;
+        ALTER TABLE exchanges ADD COLUMN wait_ms DOUBLE PRECISION;
+        ALTER TABLE exchanges ADD COLUMN fallback_from TEXT;
+        CREATE INDEX IF NOT EXISTS exchanges_exchange_id ON exchanges (exchange_id)
+        """,
+    ),
 ]

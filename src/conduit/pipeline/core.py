@@ -16,7 +16,7 @@ import logging
 from decimal import Decimal
 from typing import Any, Callable, Protocol
 
-from conduit.ledger import ExchangeRecord, Ledger
+from conduit.ledger import ExchangeRecord, Ledger, new_id
 from conduit.meter import Payload, meter_for
 from conduit.meter.pricing import cost_of
 from conduit.pipeline.context import Scope, current_scope
@@ -91,16 +91,30 @@ class Pipeline:
         return exchange
 
     # -- after sending ------------------------------------------------------
-    def complete(self, exchange: Exchange, status: int, headers: Any, content: bytes) -> ExchangeRecord:
-        """read → settle → record, for a response whose body is fully read."""
+    def complete(
+        self, exchange: Exchange, status: int, headers: Any, content: bytes, **trail: Any
+    ) -> ExchangeRecord:
+        """read → settle → record, for a response whose body is fully read.
+
+        ``trail`` (``wait_ms``, ``fallback_from``) comes from the resilience layer.
+        """
         if status >= 400:
             error_class, message = _error_of(content)
-            return self._finish(exchange, Usage(), None, status, headers, error_class=error_class, error_message=message)
+            return self._finish(
+                exchange, Usage(), None, status, headers, error_class=error_class, error_message=message, **trail
+            )
         usage, model = exchange.meter.read(exchange.payload, status, headers, content)
-        return self._finish(exchange, usage, model, status, headers)
+        return self._finish(exchange, usage, model, status, headers, **trail)
 
     def complete_stream(
-        self, exchange: Exchange, status: int, headers: Any, usage: Usage, model: str | None, complete: bool
+        self,
+        exchange: Exchange,
+        status: int,
+        headers: Any,
+        usage: Usage,
+        model: str | None,
+        complete: bool,
+        **trail: Any,
     ) -> ExchangeRecord:
         return self._finish(
             exchange,
@@ -109,9 +123,12 @@ class Pipeline:
             status,
             headers,
             status_override=None if complete else "cancelled",
+            **trail,
         )
 
-    def fail(self, exchange: Exchange, error: BaseException, usage: Usage | None = None) -> ExchangeRecord:
+    def fail(
+        self, exchange: Exchange, error: BaseException, usage: Usage | None = None, **trail: Any
+    ) -> ExchangeRecord:
         """The request failed without a response (connection, timeout, cancellation)."""
         return self._finish(
             exchange,
@@ -121,7 +138,58 @@ class Pipeline:
             None,
             error_class=type(error).__name__,
             error_message=str(error) or type(error).__name__,
+            **trail,
         )
+
+    def record_attempt(
+        self,
+        exchange: Exchange,
+        *,
+        http_status: int | None,
+        headers: Any,
+        error_class: str | None,
+        error_message: str | None,
+        latency_ms: float | None,
+        wait_ms: float | None,
+        maybe_billed: bool,
+        note: str | None = None,
+    ) -> ExchangeRecord:
+        """Record one failed attempt that will be retried, WITHOUT settling the exchange.
+
+        Every attempt is in the ledger, but the reservation is settled exactly
+        once (by ``complete``/``fail`` for the last attempt). An attempt that
+        got an error response was not billed (cost 0); one that failed after
+        the request may have been processed (read timeout, dropped mid-body)
+        has an unknown cost: ``cost_usd`` is left empty and the estimate kept.
+        """
+        estimate = exchange.estimate
+        record = ExchangeRecord(
+            id=new_id(),
+            exchange_id=exchange.id,
+            endpoint=exchange.endpoint,
+            model=exchange.model,
+            requested_model=exchange.requested_model,
+            status="retried",
+            http_status=http_status,
+            attempt=exchange.attempt,
+            stream=exchange.stream,
+            latency_ms=None if latency_ms is None else round(latency_ms, 3),
+            estimated_input_tokens=estimate.usage.input_tokens if estimate else None,
+            estimate_usd=estimate.usd if estimate else None,
+            cost_usd=None if maybe_billed else Decimal(0),
+            price_source="unknown:maybe-billed" if maybe_billed else "no-charge",
+            project=exchange.scope.project,
+            user=exchange.scope.user,
+            session=exchange.scope.session,
+            request_id=headers.get("x-request-id") if headers is not None else None,
+            upstream=self.upstream,
+            error_class=error_class,
+            error_message=error_message,
+            note=note,
+            wait_ms=wait_ms,
+        )
+        self.ledger.record(record)
+        return record
 
     def _finish(
         self,
@@ -134,6 +202,8 @@ class Pipeline:
         error_class: str | None = None,
         error_message: str | None = None,
         status_override: str | None = None,
+        wait_ms: float | None = None,
+        fallback_from: str | None = None,
     ) -> ExchangeRecord:
         if exchange.finished:
             raise RuntimeError(f"exchange {exchange.id} settled twice")
@@ -174,6 +244,9 @@ class Pipeline:
             error_class=error_class,
             error_message=error_message,
             note=exchange.note,
+            exchange_id=exchange.id,
+            wait_ms=wait_ms,
+            fallback_from=fallback_from,
         )
         self.ledger.record(record)
         log.info(
