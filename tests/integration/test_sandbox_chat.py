@@ -313,3 +313,25 @@ def test_async_client_streams(sandbox: Sandbox) -> None:
         return text
 
     assert "simulated" in asyncio.run(run())
+
+
+def test_audio_output_for_audio_models(client: openai.OpenAI) -> None:
+    import base64
+    import io
+    import wave
+
+    completion = client.chat.completions.create(
+        model="gpt-audio-mini", messages=USER, modalities=["text", "audio"], audio={"voice": "alloy", "format": "wav"}
+    )
+    audio = completion.choices[0].message.audio
+    assert "simulated" in audio.transcript
+    with wave.open(io.BytesIO(base64.b64decode(audio.data))) as reader:
+        assert reader.getnframes() > 0
+    details = completion.usage.completion_tokens_details
+    assert details.audio_tokens > 0
+    assert completion.usage.completion_tokens == details.audio_tokens + details.text_tokens
+    with pytest.raises(openai.BadRequestError) as info:
+        client.chat.completions.create(
+            model="gpt-4o-mini", messages=USER, modalities=["text", "audio"], audio={"voice": "alloy", "format": "wav"}
+        )
+    assert info.value.param == "modalities"

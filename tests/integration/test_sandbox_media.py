@@ -274,8 +274,32 @@ def test_upload_over_25_mb_is_413(client: openai.OpenAI) -> None:
     assert info.value.status_code == 413
 
 
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")  # the SDK marks translations deprecated; the API still serves them
 def test_translation_whisper_only(client: openai.OpenAI) -> None:
     result = client.audio.translations.create(model="whisper-1", file=("a.wav", _wav_bytes(2)))
     assert "English translation" in result.text
     with pytest.raises(openai.BadRequestError):
         client.audio.translations.create(model="gpt-4o-transcribe", file=("a.wav", _wav_bytes(2)))
+
+
+def test_image_edit_with_several_images_and_mask(client: openai.OpenAI, sandbox: Sandbox) -> None:
+    from conduit.sandbox.media.images import png
+
+    first, second = png(256, 256, "a"), png(512, 256, "b")
+    result = client.images.edit(
+        model="gpt-image-2",
+        image=[("a.png", first, "image/png"), ("b.png", second, "image/png")],
+        mask=("mask.png", png(256, 256, "m", transparent=True), "image/png"),
+        prompt="merge them",
+    )
+    single = client.images.edit(model="gpt-image-2", image=("a.png", first, "image/png"), prompt="merge them")
+    assert result.usage.input_tokens_details.image_tokens > single.usage.input_tokens_details.image_tokens > 0
+    assert [i["filename"] for i in sandbox.requests[0].form["image"]] == ["a.png", "b.png"]
+    with pytest.raises(openai.BadRequestError) as info:
+        client.images.edit(
+            model="gpt-image-2",
+            image=("a.png", first, "image/png"),
+            mask=("mask.png", png(128, 128, "m"), "image/png"),
+            prompt="x",
+        )
+    assert info.value.param == "mask"

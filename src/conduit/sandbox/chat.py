@@ -77,6 +77,7 @@ async def create(call: Call) -> Response:
     messages = _validate_messages(body)
     tools = _validate_tools(body)
     _validate_options(body, info, messages, tools)
+    audio_format = _validate_audio(body, info)
 
     prompt_tokens = count_messages(messages, model, tools or None)
     context_window, max_output_cap = limits(model)
@@ -120,10 +121,19 @@ async def create(call: Call) -> Response:
         for i in range(n)
     ]
     usage = _usage(prompt_tokens, cached, turns)
+    audio_outputs = [_audio_output(turn, audio_format, call.request_id, i) for i, turn in enumerate(turns)] if audio_format else []
+    if audio_outputs:
+        audio_tokens = sum(a["_tokens"] for a in audio_outputs)
+        usage["completion_tokens"] += audio_tokens
+        usage["total_tokens"] += audio_tokens
+        usage["completion_tokens_details"]["audio_tokens"] = audio_tokens
+        usage["completion_tokens_details"]["text_tokens"] = sum(t.output_tokens for t in turns)
+        for output in audio_outputs:
+            del output["_tokens"]
     estimated = str(prompt_tokens + (limit or 0))
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        stream = _stream(completion_id, created, model, turns, usage if include_usage else None, include_usage)
+        stream = _stream(completion_id, created, model, turns, usage if include_usage else None, include_usage, audio_outputs)
         return sse_response(stream, headers={"x-conduit-estimated-tokens": estimated})
     payload = {
         "id": completion_id,
@@ -131,7 +141,12 @@ async def create(call: Call) -> Response:
         "created": created,
         "model": model,
         "choices": [
-            {"index": i, "message": _message(turn), "logprobs": None, "finish_reason": turn.finish_reason}
+            {
+                "index": i,
+                "message": _message(turn, audio_outputs[i] if audio_outputs else None),
+                "logprobs": None,
+                "finish_reason": turn.finish_reason,
+            }
             for i, turn in enumerate(turns)
         ],
         "usage": usage,
@@ -141,7 +156,9 @@ async def create(call: Call) -> Response:
     return JSONResponse(payload, headers={"x-conduit-estimated-tokens": estimated})
 
 
-def _message(turn: Turn) -> dict[str, Any]:
+def _message(turn: Turn, audio: dict[str, Any] | None = None) -> dict[str, Any]:
+    if audio is not None:  # spoken answer: the text travels as the audio's transcript
+        return {"role": "assistant", "content": None, "refusal": None, "annotations": [], "audio": audio}
     message: dict[str, Any] = {
         "role": "assistant",
         "content": turn.content if not turn.tool_calls or turn.content else None,
@@ -182,6 +199,7 @@ async def _stream(
     turns: list[Turn],
     usage: dict[str, Any] | None,
     include_usage: bool,
+    audio_outputs: list[dict[str, Any]] | None = None,
 ) -> AsyncIterator[bytes]:
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
         payload: dict[str, Any] = {
@@ -202,7 +220,9 @@ async def _stream(
         if turn.tool_calls and not turn.content:
             first["content"] = None
         yield chunk(index, first)
-        if turn.refusal:
+        if audio_outputs:
+            yield chunk(index, {"audio": audio_outputs[index]})
+        elif turn.refusal:
             for piece in words(turn.refusal):
                 yield chunk(index, {"refusal": piece})
         elif turn.content:
@@ -541,3 +561,52 @@ def _validate_response_format(fmt: Any, messages: list[dict[str, Any]]) -> None:
         check_type(spec["name"], "string", "response_format.json_schema.name")
         if spec.get("schema") is not None:
             check_type(spec["schema"], "object", "response_format.json_schema.schema")
+
+
+AUDIO_OUTPUT_FORMATS = ("wav", "aac", "mp3", "flac", "opus", "pcm16")
+AUDIO_TOKENS_PER_SECOND = 1250 / 60
+
+
+def _validate_audio(body: dict[str, Any], info: _models.ModelInfo) -> str | None:
+    """The requested audio output format, after the checks OpenAI makes (None: text only)."""
+    modalities = body.get("modalities") or ["text"]
+    for i, modality in enumerate(modalities):
+        check_enum(modality, f"modalities[{i}]", ("text", "audio"))
+    if "audio" not in modalities:
+        return None
+    if "audio" not in info.family_id:
+        raise invalid(
+            "This model does not support the audio modality. Use an audio model such as gpt-audio-mini.",
+            "modalities",
+            "unsupported_value",
+        )
+    audio = body.get("audio")
+    if not isinstance(audio, dict):
+        raise invalid("The 'audio' parameter is required when 'modalities' includes 'audio'.", "audio")
+    if audio.get("voice") is None:
+        raise missing("audio.voice")
+    if audio.get("format") is None:
+        raise missing("audio.format")
+    check_enum(audio["format"], "audio.format", AUDIO_OUTPUT_FORMATS)
+    if body.get("stream") and audio["format"] != "pcm16":
+        raise invalid("Streaming audio output only supports the 'pcm16' format.", "audio.format", "unsupported_value")
+    return str(audio["format"])
+
+
+def _audio_output(turn: Turn, fmt: str, request_id: str, index: int) -> dict[str, Any]:
+    import base64
+    import math
+
+    from conduit.sandbox.audio_speech import speech_seconds
+    from conduit.sandbox.media import audio as _audio
+
+    transcript = turn.content or ""
+    seconds = speech_seconds(transcript)
+    data = _audio.encode("pcm" if fmt == "pcm16" else fmt, seconds, transcript)
+    return {
+        "id": make_id("audio_", request_id, index, length=24),
+        "data": base64.b64encode(data).decode(),
+        "expires_at": int(time.time()) + 3600,
+        "transcript": transcript,
+        "_tokens": math.ceil(seconds * AUDIO_TOKENS_PER_SECOND),
+    }

@@ -52,7 +52,8 @@ class Call:
     request: Request
     path: str
     body: dict[str, Any]
-    files: dict[str, Upload] = field(default_factory=dict)
+    files: dict[str, Upload] = field(default_factory=dict)  # first file per field name
+    uploads: list[tuple[str, Upload]] = field(default_factory=list)  # every file part, in order
     request_id: str = ""
     fault: Fault | None = None
     record: RecordedRequest | None = None
@@ -215,7 +216,8 @@ class Endpoint:
                 if isinstance(value, UploadFile):
                     data = await value.read()
                     upload = Upload(value.filename or "file", value.content_type or "", data)
-                    call.files[key] = upload
+                    call.files.setdefault(key.removesuffix("[]"), upload)
+                    call.uploads.append((key.removesuffix("[]"), upload))
                     summary = {"filename": upload.filename, "size": len(data), "content_type": upload.content_type}
                     record.body_size += len(data)
                     _put(recorded, key, summary)

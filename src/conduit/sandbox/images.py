@@ -116,7 +116,7 @@ async def edit(call: Call) -> Response:
     if prompt is None:
         raise missing("prompt")
     info = call.resolve_model((_models.IMAGE,), endpoint="v1/images/edits")
-    images = [upload for key, upload in call.files.items() if key.startswith("image")]
+    images = [upload for key, upload in call.uploads if key == "image"]
     if not images:
         raise missing("image")
     family = family_for(info)
