@@ -7,7 +7,7 @@ call fills the token fields, an image call ``images``, a transcription
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,13 +34,16 @@ class Usage:
     characters: int = 0
 
     def to_dict(self) -> dict[str, object]:
-        return asdict(self)
+        # not dataclasses.asdict: it deep-copies and sits on every call's hot path
+        return {name: getattr(self, name) for name in _FIELD_NAMES}
 
     @classmethod
     def from_dict(cls, data: dict[str, object]) -> "Usage":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in data.items() if k in names})  # type: ignore[arg-type]
+        return cls(**{k: v for k, v in data.items() if k in _FIELD_NAMES})  # type: ignore[arg-type]
 
     @property
     def total_tokens(self) -> int:
         return self.input_tokens + self.output_tokens
+
+
+_FIELD_NAMES: tuple[str, ...] = tuple(f.name for f in fields(Usage))
