@@ -250,6 +250,9 @@ def test_worst_case_output_tokens() -> None:
     assert worst_case_output_tokens("o3", None) == 100000  # [MODELS] o3 max output
     assert worst_case_output_tokens("gpt-4o", 10**6) == 16384  # the API cannot return more than the max
     assert worst_case_output_tokens("unknown-model", None) == 128000
+    # not in conduit's table, but genai-prices knows its 32,000-token window: output cannot exceed it
+    assert lookup_model("gpt-4o-realtime-preview") is None
+    assert worst_case_output_tokens("gpt-4o-realtime-preview", None) == 32000
     with pytest.raises(ValueError):
         worst_case_output_tokens("gpt-4o", -1)
 

@@ -62,8 +62,9 @@ def list_models(kind: str | None = None) -> list[ModelSpec]:
 def worst_case_output_tokens(model: str, requested: int | None) -> int:
     """Output tokens to reserve for: ``requested`` if given, else the model's max output.
 
-    An unknown model without a request falls back to 128,000 tokens (the largest
-    common max output) so a reservation stays an upper bound rather than 0.
+    A model without a published max output falls back to its context window
+    (from genai-prices for models the catalog lacks, e.g. ``gpt-realtime``: output
+    cannot exceed the window), else 128,000 tokens -- never 0.
     """
     if requested is not None:
         if requested < 0:
@@ -75,6 +76,9 @@ def worst_case_output_tokens(model: str, requested: int | None) -> int:
     spec = lookup_model(model)
     if spec is not None and spec.max_output_tokens is not None:
         return spec.max_output_tokens
-    if spec is not None and spec.context_window is not None:
-        return spec.context_window
-    return 128_000
+    window = spec.context_window if spec is not None else None
+    if window is None:
+        from conduit.catalog.prices import genai_context_window
+
+        window = genai_context_window(model)
+    return window if window is not None else 128_000

@@ -43,6 +43,7 @@ __all__ = [
     "price_usd",
     "unit_prices",
     "genai_prices_version",
+    "genai_context_window",
     "estimate_image_output_tokens",
 ]
 
@@ -151,6 +152,13 @@ def _genai_model(model: str) -> Any | None:
         except LookupError:
             continue
     return None
+
+
+def genai_context_window(model: str) -> int | None:
+    """genai-prices' context window for ``model`` (for models the catalog table lacks)."""
+    info = _genai_model(model)
+    window = getattr(info, "context_window", None) if info is not None else None
+    return int(window) if window else None
 
 
 # --- units -----------------------------------------------------------------------------------------

@@ -151,12 +151,24 @@ def clear_count_cache() -> None:
     _message_cache.clear()
 
 
+def _freeze(value: Any) -> Any:
+    """A hashable twin of a JSON-like value. Strings stay the same objects, so their cached hashes
+    make re-keying a message with a large data-URL image O(structure), not O(bytes)."""
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    if isinstance(value, Mapping):
+        return (dict, tuple((key, _freeze(item)) for key, item in value.items()))
+    if isinstance(value, (list, tuple)):
+        return (list, tuple(_freeze(item) for item in value))
+    return (type(value).__name__, repr(value))
+
+
 def _message_key(message: Mapping[str, Any]) -> Any:
     """A hashable key equal for equal messages; cheap when every value is a string."""
     items = tuple(message.items())
     for _, value in items:
         if value is not None and type(value) is not str:
-            return json.dumps(message, sort_keys=True, separators=(",", ":"), default=str)
+            return _freeze(message)
     return items
 
 
