@@ -77,4 +77,59 @@ MIGRATIONS: Final[list[tuple[int, str, str]]] = [
         CREATE INDEX IF NOT EXISTS exchanges_exchange_id ON exchanges (exchange_id)
         """,
     ),
+    (
+        3,
+        "budgets: definitions, usage per period window, reservations, alerts",
+        """
+        CREATE TABLE IF NOT EXISTS budgets (
+            scope TEXT NOT NULL,
+            period TEXT NOT NULL,
+            limit_nanousd BIGINT NOT NULL,
+            alerts TEXT NOT NULL,
+            action TEXT NOT NULL,
+            timezone TEXT NOT NULL,
+            webhook TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            updated_at DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (scope, period)
+        );
+        CREATE TABLE IF NOT EXISTS budget_usage (
+            budget TEXT NOT NULL,
+            period_key TEXT NOT NULL,
+            spent_nanousd BIGINT NOT NULL DEFAULT 0,
+            reserved_nanousd BIGINT NOT NULL DEFAULT 0,
+            settled_count INTEGER NOT NULL DEFAULT 0,
+            first_at DOUBLE PRECISION,
+            last_at DOUBLE PRECISION,
+            PRIMARY KEY (budget, period_key)
+        );
+        CREATE TABLE IF NOT EXISTS budget_reservations (
+            id TEXT PRIMARY KEY,
+            exchange_id TEXT,
+            label TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            host TEXT NOT NULL,
+            pid INTEGER NOT NULL,
+            state TEXT NOT NULL,
+            estimate_nanousd BIGINT NOT NULL,
+            extra_nanousd BIGINT NOT NULL DEFAULT 0,
+            actual_nanousd BIGINT,
+            charges TEXT NOT NULL,
+            settled_at DOUBLE PRECISION
+        );
+        CREATE INDEX IF NOT EXISTS budget_reservations_state ON budget_reservations (state, expires_at);
+        CREATE TABLE IF NOT EXISTS budget_alerts (
+            budget TEXT NOT NULL,
+            period_key TEXT NOT NULL,
+            kind TEXT NOT NULL,
+            threshold INTEGER NOT NULL,
+            fired_at DOUBLE PRECISION NOT NULL,
+            spent_nanousd BIGINT NOT NULL,
+            reserved_nanousd BIGINT NOT NULL,
+            limit_nanousd BIGINT NOT NULL,
+            PRIMARY KEY (budget, period_key, kind, threshold)
+        )
+        """,
+    ),
 ]

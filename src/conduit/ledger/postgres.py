@@ -1,0 +1,383 @@
+"""The PostgreSQL ledger: the same interface and semantics as the SQLite one, for many hosts.
+
+Selected by ``CONDUIT_DB=postgresql://user@host:port/db`` (``open_ledger``
+dispatches here). Writes go through a queue to one writer thread per process
+that commits in batches, so recording an exchange costs the caller a queue
+put, exactly like the SQLite ledger. Migrations are the shared list in
+``conduit.ledger.schema``, applied under an advisory lock so many processes
+starting at once migrate once.
+
+``connect()`` returns a :class:`PgConnection`: a psycopg 3 connection that
+speaks the dialect the SQLite callers already use (``?`` placeholders,
+autocommit, rows readable by index and by column name), so modules keeping
+their own tables in the ledger (budgets, MCP pins) run unchanged on both.
+"""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import queue
+import threading
+import time
+from decimal import Decimal
+from typing import Any, Sequence
+
+from conduit.errors import LedgerError
+from conduit.ledger.records import ExchangeRecord, ToolCallRecord
+from conduit.ledger.schema import MIGRATIONS
+from conduit.observability.redact import redact
+
+_BATCH = 256
+_MIGRATION_LOCK = 0x636F6E64  # "cond": one advisory lock id for schema migrations
+
+
+def is_postgres_url(url: str) -> bool:
+    return url.startswith(("postgres://", "postgresql://"))
+
+
+@functools.lru_cache(maxsize=512)
+def qmark_to_pyformat(sql: str) -> str:
+    """``?`` placeholders → ``%s`` (and literal ``%`` → ``%%``), leaving quoted text alone."""
+    out: list[str] = []
+    quote: str | None = None
+    for char in sql:
+        if quote is not None:
+            out.append("%%" if char == "%" else char)
+            if char == quote:
+                quote = None
+            continue
+        if char in ("'", '"'):
+            quote = char
+            out.append(char)
+        elif char == "?":
+            out.append("%s")
+        elif char == "%":
+            out.append("%%")
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+class Row(tuple):  # type: ignore[type-arg]
+    """A result row readable by position and by column name, like ``sqlite3.Row``."""
+
+    _index: dict[str, int]
+
+    def __new__(cls, values: Sequence[Any], index: dict[str, int]) -> "Row":
+        row = super().__new__(cls, values)
+        row._index = index
+        return row
+
+    def __getitem__(self, key: Any) -> Any:  # type: ignore[override]
+        if isinstance(key, str):
+            return tuple.__getitem__(self, self._index[key])
+        return tuple.__getitem__(self, key)
+
+    def keys(self) -> list[str]:
+        return list(self._index)
+
+
+def _row_factory(cursor: Any) -> Any:
+    description = cursor.description
+    if description is None:
+        return tuple
+    index = {column.name: i for i, column in enumerate(description)}
+    return lambda values: Row(values, index)
+
+
+def _import_psycopg() -> Any:
+    try:
+        import psycopg
+    except ImportError as exc:  # pragma: no cover - depends on the installation
+        raise LedgerError(
+            "The PostgreSQL ledger needs psycopg 3, which is not installed.",
+            'Install it with: pip install "conduit[postgres]" (or pip install "psycopg[binary]").',
+        ) from exc
+    return psycopg
+
+
+def connect_postgres(url: str) -> Any:
+    """A raw psycopg connection in autocommit mode with name-and-index rows."""
+    psycopg = _import_psycopg()
+    try:
+        return psycopg.connect(url, autocommit=True, row_factory=_row_factory, connect_timeout=30)
+    except psycopg.Error as exc:
+        raise LedgerError(
+            f"Cannot connect to the PostgreSQL ledger at {_safe_url(url)}: {str(exc).strip()}",
+            "Check that the server is running and CONDUIT_DB names a reachable database and user.",
+        ) from exc
+
+
+def _safe_url(url: str) -> str:
+    """The URL without its password, for messages."""
+    head, sep, tail = url.partition("://")
+    if "@" in tail:
+        creds, _, host = tail.rpartition("@")
+        user = creds.split(":", 1)[0]
+        return f"{head}{sep}{user}@{host}"
+    return url
+
+
+class PgConnection:
+    """A psycopg connection with the sqlite3-style surface conduit's stores use.
+
+    ``execute`` takes ``?`` placeholders; the connection is in autocommit mode,
+    so callers control transactions with explicit ``BEGIN``/``COMMIT`` as they
+    do with SQLite's ``isolation_level=None``. ``raw`` is the psycopg connection.
+    """
+
+    backend = "postgres"
+
+    def __init__(self, raw: Any) -> None:
+        self.raw = raw
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        return self.raw.execute(qmark_to_pyformat(sql), tuple(params))
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> Any:
+        cursor = self.raw.cursor()
+        cursor.executemany(qmark_to_pyformat(sql), [tuple(r) for r in rows])
+        return cursor
+
+    def commit(self) -> None:
+        self.raw.commit()
+
+    def rollback(self) -> None:
+        self.raw.rollback()
+
+    def close(self) -> None:
+        self.raw.close()
+
+    @property
+    def closed(self) -> bool:
+        return bool(self.raw.closed)
+
+    def __enter__(self) -> "PgConnection":
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.close()
+
+
+def migrate_postgres(conn: PgConnection) -> int:
+    """Apply pending migrations once, whichever process gets the advisory lock first."""
+    conn.execute(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name TEXT, applied_at DOUBLE PRECISION)"
+    )
+    conn.execute("BEGIN")
+    try:
+        conn.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
+        done = {row[0] for row in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+        for version, name, sql in MIGRATIONS:
+            if version in done:
+                continue
+            for statement in (s.strip() for s in sql.split(";")):
+                if statement:
+                    conn.raw.execute(statement)
+            conn.execute(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)", (version, name, time.time())
+            )
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    return max(v for v, _, _ in MIGRATIONS)
+
+
+class PostgresLedger:
+    """Exchanges and tool calls of every process and host that shares one PostgreSQL database."""
+
+    backend = "postgres"
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.path = _safe_url(url)  # what messages show; the SQLite ledger's ``path`` counterpart
+        with self._connection() as conn:
+            self.schema_version = migrate_postgres(conn)
+        self._queue: queue.Queue[Any] = queue.Queue()
+        self._writer: threading.Thread | None = None
+        self._writer_pid = 0
+        self._lock = threading.Lock()
+        self._error: BaseException | None = None
+        atexit.register(self.flush)
+
+    # -- connections -------------------------------------------------------
+    def _connection(self) -> "_Closing":
+        return _Closing(PgConnection(connect_postgres(self.url)))
+
+    def connect(self) -> PgConnection:
+        """A fresh connection for modules that keep their own tables here (budgets, pins)."""
+        return PgConnection(connect_postgres(self.url))
+
+    # -- writing -----------------------------------------------------------
+    def record(self, record: ExchangeRecord) -> str:
+        """Queue one exchange row; returns its id. Error text is redacted first."""
+        record.error_message = redact(record.error_message)
+        self._put(("exchanges", record.to_row()))
+        return record.id
+
+    def record_tool_call(self, record: ToolCallRecord | None = None, **fields: Any) -> str:
+        rec = record or ToolCallRecord(**fields)
+        rec.error = redact(rec.error)
+        self._put(("tool_calls", rec.to_row()))
+        return rec.id
+
+    def _put(self, item: tuple[str, dict[str, object]]) -> None:
+        self._ensure_writer()
+        self._queue.put(item)
+
+    def _ensure_writer(self) -> None:
+        pid = os.getpid()
+        if self._writer is not None and self._writer_pid == pid and self._writer.is_alive():
+            return
+        with self._lock:
+            if self._writer is not None and self._writer_pid == pid and self._writer.is_alive():
+                return
+            if self._writer_pid != pid:  # forked child: the parent's queue and thread are not ours
+                self._queue = queue.Queue()
+            self._writer_pid = pid
+            self._writer = threading.Thread(target=self._write_loop, name="conduit-ledger-writer", daemon=True)
+            self._writer.start()
+
+    def _write_loop(self) -> None:
+        conn: PgConnection | None = None
+        while True:
+            item = self._queue.get()
+            batch = [item]
+            while len(batch) < _BATCH:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            rows = [b for b in batch if isinstance(b, tuple)]
+            try:
+                if rows:
+                    if conn is None or conn.closed:
+                        conn = self.connect()
+                    self._write_batch(conn, rows)
+            except BaseException as exc:  # keep the thread alive; surface on flush
+                self._error = exc
+                if conn is not None and not conn.closed:
+                    conn.close()
+                conn = None
+            finally:
+                for b in batch:
+                    if isinstance(b, threading.Event):
+                        b.set()
+                    self._queue.task_done()
+
+    @staticmethod
+    def _write_batch(conn: PgConnection, rows: list[tuple[str, dict[str, object]]]) -> None:
+        conn.execute("BEGIN")
+        try:
+            for table, row in rows:
+                columns = ", ".join(row)
+                marks = ", ".join("%s" for _ in row)
+                updates = ", ".join(f"{c} = EXCLUDED.{c}" for c in row if c != "id")
+                conn.raw.execute(
+                    f"INSERT INTO {table} ({columns}) VALUES ({marks}) ON CONFLICT (id) DO UPDATE SET {updates}",
+                    tuple(row.values()),
+                )
+            conn.execute("COMMIT")
+        except BaseException:
+            if not conn.closed:
+                conn.execute("ROLLBACK")
+            raise
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Block until every queued row is committed."""
+        if self._writer is None or self._writer_pid != os.getpid() or not self._writer.is_alive():
+            return
+        done = threading.Event()
+        self._queue.put(done)
+        done.wait(timeout)
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise LedgerError(
+                f"Writing to the ledger at {self.path} failed: {error}", "Check that the PostgreSQL server is up."
+            )
+
+    # -- reading -----------------------------------------------------------
+    def exchanges(
+        self, since: float | None = None, limit: int | None = None, session: str | None = None
+    ) -> list[dict[str, Any]]:
+        """Rows newest first, as dicts with ``cost_usd``/``estimate_usd`` as Decimal."""
+        self.flush()
+        sql = "SELECT * FROM exchanges WHERE created_at >= ?"
+        params: list[Any] = [since or 0.0]
+        if session is not None:
+            sql += " AND session = ?"
+            params.append(session)
+        sql += " ORDER BY created_at DESC, id DESC"
+        if limit is not None:
+            sql += " LIMIT ?"
+            params.append(limit)
+        with self._connection() as conn:
+            rows = [dict(zip(r.keys(), r)) for r in conn.execute(sql, params).fetchall()]
+        for row in rows:
+            _decimals(row)
+            row["stream"] = bool(row["stream"])
+        return rows
+
+    def exchange(self, exchange_id: str) -> dict[str, Any] | None:
+        self.flush()
+        with self._connection() as conn:
+            row = conn.execute("SELECT * FROM exchanges WHERE id = ?", (exchange_id,)).fetchone()
+        if row is None:
+            return None
+        return _decimals(dict(zip(row.keys(), row)))
+
+    def tool_calls(self, since: float | None = None) -> list[dict[str, Any]]:
+        self.flush()
+        with self._connection() as conn:
+            return [
+                dict(zip(r.keys(), r))
+                for r in conn.execute(
+                    "SELECT * FROM tool_calls WHERE created_at >= ? ORDER BY created_at DESC", (since or 0.0,)
+                ).fetchall()
+            ]
+
+    def totals(self, since: float | None = None) -> dict[str, Any]:
+        """Sums over exchanges; cost sums are exact (integer nano-USD)."""
+        self.flush()
+        with self._connection() as conn:
+            row = conn.execute(
+                """SELECT COUNT(*) AS exchanges,
+                          COALESCE(SUM(input_tokens), 0) AS input_tokens,
+                          COALESCE(SUM(cached_input_tokens), 0) AS cached_input_tokens,
+                          COALESCE(SUM(output_tokens), 0) AS output_tokens,
+                          COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
+                          COALESCE(SUM(cost_nanousd), 0) AS cost_nanousd,
+                          SUM(CASE WHEN cost_usd IS NULL AND status = 'ok' THEN 1 ELSE 0 END) AS unpriced,
+                          SUM(CASE WHEN status != 'ok' THEN 1 ELSE 0 END) AS failed
+                   FROM exchanges WHERE created_at >= ?""",
+                (since or 0.0,),
+            ).fetchone()
+        totals = {key: (int(value) if isinstance(value, Decimal) else value) for key, value in zip(row.keys(), row)}
+        totals["cost_usd"] = Decimal(totals.pop("cost_nanousd")) / Decimal(1_000_000_000)
+        totals["unpriced"] = totals["unpriced"] or 0
+        totals["failed"] = totals["failed"] or 0
+        return totals
+
+
+class _Closing:
+    """``with ledger._connection() as conn``: close the connection on exit."""
+
+    def __init__(self, conn: PgConnection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> PgConnection:
+        return self.conn
+
+    def __exit__(self, *exc: Any) -> None:
+        self.conn.close()
+
+
+def _decimals(row: dict[str, Any]) -> dict[str, Any]:
+    for key in ("cost_usd", "estimate_usd"):
+        if row.get(key) is not None:
+            row[key] = Decimal(row[key])
+    return row
+
