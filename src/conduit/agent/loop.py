@@ -88,8 +88,9 @@ class Agent:
             from conduit.errors import ValidationError
 
             raise ValidationError(f"max_turns must be at least 1, got {max_turns}.", "Use --max-turns 10 or similar.")
-        self.model = model
-        self.instructions = instructions or DEFAULT_INSTRUCTIONS
+        agent_config = _agent_config()
+        self.model = model or agent_config.get("model")
+        self.instructions = instructions or agent_config.get("instructions") or DEFAULT_INSTRUCTIONS
         self.max_turns = max_turns
         self.approve = approve
         self.on_event = on_event
@@ -394,6 +395,13 @@ def _image_url(item: str) -> str:
         raise ConduitError(f"Image {item} does not exist.", "Pass a path to an image file or an https:// URL.")
     mime = mimetypes.guess_type(path.name)[0] or "image/png"
     return f"data:{mime};base64,{base64.b64encode(path.read_bytes()).decode()}"
+
+
+def _agent_config() -> dict[str, Any]:
+    """``[agent]`` in conduit.toml: model, instructions, image_model, speech_model, transcribe_model."""
+    from conduit.settings import get_settings
+
+    return get_settings().section("agent")
 
 
 def _guard_tools_config() -> dict[str, Any]:

@@ -18,10 +18,36 @@ from typing import Any
 
 from conduit.mcp.results import ToolResult, failure
 
-IMAGE_MODEL = "gpt-image-1"
-SPEECH_MODEL = "gpt-4o-mini-tts"
-TRANSCRIBE_MODEL = "gpt-4o-mini-transcribe"
+# preferred defaults (cheap, good); replaced by their catalog successor once retired
+PREFERRED = {"image": "gpt-image-1-mini", "speech": "gpt-4o-mini-tts", "transcription": "gpt-transcribe"}
+_CONFIG_KEYS = {"image": "image_model", "speech": "speech_model", "transcription": "transcribe_model"}
 SERVER = "builtin"
+
+
+def media_model(kind: str) -> str:
+    """The model for a built-in media tool: ``[agent]`` config, else a catalog-checked default.
+
+    Hard-coding a model name breaks on its shutdown date, so the preferred
+    default is checked against the catalog's lifecycle: an active preferred
+    model is used; a retired one gives way to its successor; failing both,
+    the first active (then merely deprecated) model of the kind.
+    """
+    from conduit.catalog import current_successor, list_models, lookup_model
+    from conduit.settings import get_settings
+
+    configured = get_settings().section("agent").get(_CONFIG_KEYS[kind])
+    if configured:
+        return str(configured)
+    preferred = PREFERRED[kind]
+    spec = lookup_model(preferred)
+    if spec is not None and spec.status() != "retired":
+        return preferred
+    successor = current_successor(preferred)
+    if successor:
+        return successor
+    usable = [m for m in list_models(kind) if m.status() != "retired"]
+    usable.sort(key=lambda m: m.status() != "active")
+    return usable[0].name if usable else preferred
 
 TOOLS: dict[str, dict[str, Any]] = {
     "generate_image": {
@@ -76,9 +102,14 @@ class MediaTools:
     client: Any  # httpx2.AsyncClient on the pipeline
     output_dir: Path
     enabled: tuple[str, ...] = tuple(TOOLS)
-    image_model: str = IMAGE_MODEL
-    speech_model: str = SPEECH_MODEL
-    transcribe_model: str = TRANSCRIBE_MODEL
+    image_model: str = ""
+    speech_model: str = ""
+    transcribe_model: str = ""
+
+    def __post_init__(self) -> None:
+        self.image_model = self.image_model or media_model("image")
+        self.speech_model = self.speech_model or media_model("speech")
+        self.transcribe_model = self.transcribe_model or media_model("transcription")
 
     def definitions(self) -> list[dict[str, Any]]:
         return [TOOLS[name] for name in self.enabled]
