@@ -327,6 +327,7 @@ _DEPRECATIONS: dict[str, tuple[str, str | None, str]] = {
     "gpt-4-turbo-preview": ("2026-03-26", "gpt-4.1", f"{_SDK}; successor: {_DEPR} ('gpt-5 or gpt-4.1 family')"),
     "gpt-4-vision-preview": ("2024-12-06", "gpt-4.1", _OURS),
     "gpt-4o-2024-05-13": ("2026-10-23", "gpt-4o", _OURS),
+    "gpt-4.5-preview": ("2025-07-14", "gpt-4.1", f"{_DEPR} (2025-04-14: gpt-4.5-preview, replacement gpt-4.1)"),
     "o1": ("2026-10-23", "gpt-5.5", _OURS),
     "o1-pro": ("2026-10-23", "gpt-5.5-pro", _OURS),
     "o1-preview": ("2025-07-28", "o3", f"{_SDK}; successor: {_DEPR}"),

@@ -608,7 +608,8 @@ def unit_prices(model: str, *, at: _dt.datetime | None = None) -> dict[str, Deci
 
     Keys: ``input_mtok``, ``cached_input_mtok``, ``output_mtok``, audio/image
     variants, ``per_million_chars``, ``per_minute``, and ``per_image[size/quality]``.
-    Tiered prices show their base tier.
+    Tiered prices show their base tier, with ``tier_above_input_tokens`` saying
+    where the higher long-context tier starts.
     """
     overrides = _user_prices()
     override = _override_for(model, overrides)
@@ -627,7 +628,12 @@ def unit_prices(model: str, *, at: _dt.datetime | None = None) -> dict[str, Deci
             value = getattr(model_price, genai_key, None)
             if value is None:
                 continue
-            result[ours] = value if isinstance(value, Decimal) else value.base
+            if isinstance(value, Decimal):
+                result[ours] = value
+            else:  # tiered: show the base price and where the long-context tier starts
+                result[ours] = value.base
+                if value.tiers:
+                    result["tier_above_input_tokens"] = Decimal(value.tiers[0].start)
         hours = getattr(model_price, "audio_hours", None) or getattr(model_price, "input_audio_hours", None)
         if hours is not None:
             result["per_minute"] = (hours if isinstance(hours, Decimal) else hours.base) / 60

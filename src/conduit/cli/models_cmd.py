@@ -43,6 +43,8 @@ def _price_cell(prices: dict[str, Decimal] | None, kind: str) -> tuple[str, str,
         other.append(
             f"audio {_fmt(prices.get('audio_input_mtok'))} in / {_fmt(prices.get('audio_output_mtok'))} out"
         )
+    if "tier_above_input_tokens" in prices:
+        other.append(f"higher tier above {int(prices['tier_above_input_tokens']):,} input tokens")
     if "image_output_mtok" in prices:
         other.append(f"image out {_fmt(prices['image_output_mtok'])}")
     return (
@@ -63,7 +65,7 @@ def models(
     Token prices are USD per 1M tokens (genai-prices' offline snapshot); images, minutes
     and characters come from conduit's bundled table or your [prices] in conduit.toml.
     """
-    from conduit.catalog import list_models, unit_prices
+    from conduit.catalog import current_successor, list_models, unit_prices
     from conduit.errors import ValidationError
 
     if kind is not None and kind not in _KINDS:
@@ -77,6 +79,7 @@ def models(
         for spec in specs:
             row = spec.to_dict()
             row["prices"] = {k: str(v) for k, v in (prices[spec.name] or {}).items()} or None
+            row["current_successor"] = current_successor(spec.name) if spec.successor else None
             rows.append(row)
         out.print_json(json.dumps(rows))
         return
@@ -96,8 +99,9 @@ def models(
         if status != "active" and spec.shutdown_on:
             verb = "shut down" if status == "retired" else "shuts down"
             label += f"\n{verb} {spec.shutdown_on.isoformat()}"
-            if spec.successor:
-                label += f"\n→ {spec.successor}"
+            successor = current_successor(spec.name) if status == "retired" else spec.successor
+            if successor:
+                label += f"\n→ {successor}"
         input_cell, cached_cell, output_cell, other = _price_cell(prices[spec.name], spec.kind)
         table.add_row(
             spec.name,
