@@ -114,7 +114,7 @@ _SECRET_WORDS = re.compile(
     re.IGNORECASE,
 )
 _HIDDEN_MARKUP = re.compile(
-    r"<\s*/?\s*(?:important|hidden|system|secret|instructions?|note|admin|critical)\s*>|"
+    r"<\s*/?\s*(?i:important|hidden|system|secret|instructions?|note|admin|critical)\s*>|"
     r"\b(?:IMPORTANT|SYSTEM|MAINTAINER|SECURITY|ADMIN|MANDATORY|CRITICAL)\s+(?:NOTE|INSTRUCTION|UPDATE|REQUIREMENT)S?\b|"
     r"^\s*(?:MANDATORY|IMPORTANT|REQUIRED|PREFERRED TOOL)\s*[:(]",
     re.MULTILINE,
