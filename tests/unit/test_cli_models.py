@@ -140,3 +140,24 @@ def test_unknown_model_price_json_is_null() -> None:
     result = runner.invoke(app, ["price", "no-such-model", "--input-tokens", "10", "--json"])
     assert result.exit_code == 1
     assert json.loads(result.output)["cost_usd"] is None
+
+
+def test_tokens_count_request_object_and_errors(tmp_path: Path) -> None:
+    request = tmp_path / "request.json"
+    request.write_text(json.dumps({"model": "gpt-4o-mini", "messages": [
+        {"role": "system", "content": "You are a helpful assistant that can answer to questions about the weather."},
+        {"role": "user", "content": "What's the weather like in San Francisco?"}],
+        "tools": [{"type": "function", "function": {
+            "name": "get_current_weather", "description": "Get the current weather in a given location",
+            "parameters": {"type": "object", "properties": {
+                "location": {"type": "string", "description": "The city and state, e.g. San Francisco, CA"},
+                "unit": {"type": "string", "description": "The unit of temperature to return",
+                         "enum": ["celsius", "fahrenheit"]}}, "required": ["location"]}}}]}))
+    # a saved chat request body: messages + tools inside one object ([COOKBOOK] section 7: 101 on gpt-4o-mini)
+    assert _json(["tokens", "count", "--model", "gpt-4o-mini", "--messages", str(request), "--json"])["tokens"] == 101
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    result = runner.invoke(app, ["tokens", "count", "--model", "gpt-4o", "--messages", str(bad)])
+    assert result.exit_code != 0
+    both = runner.invoke(app, ["tokens", "count", "--model", "gpt-4o", "--text", "a", "--file", str(bad)])
+    assert both.exit_code != 0
