@@ -240,6 +240,8 @@ def _generic_findings(text: str, lower: str) -> Iterable[SecretFinding]:
             key_start -= 1
         if key_start > 0 and text[key_start - 1].isalnum():  # inside a longer non-ASCII word
             continue
+        if text.endswith("[REDACTED:", 0, key_start):  # our own placeholder is not a key
+            continue
         match = _ASSIGNMENT.match(text, word.end())
         if match is None:
             continue

@@ -69,7 +69,9 @@ def _defang(content: str) -> str:
     """Make delimiter look-alikes inert while keeping them readable."""
     content = _DELIMITER_LOOKALIKE.sub(lambda m: ("\u2039" if m.group(0)[0] in "<\u2039\u00ab" else "\u203a") * len(m.group(0)), content)
     content = _TEMPLATE_TOKEN.sub(lambda m: "\u2039|" + (m.group(1) or m.group(0).strip("<>[]|/ ")) + "|\u203a", content)
-    return _ROLE_TAG.sub(lambda m: f"\u2039{m.group(1)}{m.group(2)}\u203a", content)
+    content = _ROLE_TAG.sub(lambda m: f"\u2039{m.group(1)}{m.group(2)}\u203a", content)
+    # any leftover half of a chat-template token
+    return content.replace("<|", "\u2039|").replace("|>", "|\u203a")
 
 
 def _datamark(content: str) -> str:
