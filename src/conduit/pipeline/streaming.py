@@ -60,12 +60,28 @@ Finish = Callable[[StreamMeter, bool, BaseException | None], None]
 
 
 class MeteredStream(httpx2.SyncByteStream):
-    def __init__(self, response: httpx2.Response, meter: StreamMeter, finish: Finish) -> None:
+    """The caller's view of an SSE body, metered as it passes.
+
+    ``first``/``rest``: the transport may have read the first chunk already
+    (a stream is retried only until its first byte reaches the caller), in
+    which case it hands over that chunk and the live chunk iterator.
+    """
+
+    def __init__(
+        self,
+        response: httpx2.Response,
+        meter: StreamMeter,
+        finish: Finish,
+        first: bytes | None = None,
+        rest: Iterator[bytes] | None = None,
+    ) -> None:
         self._response = response
         self._cutter = _EventCutter(meter)
         self._finish = finish
         self._finished = False
         self._iterator: Iterator[bytes] | None = None
+        self._first = first
+        self._rest = rest
 
     def __iter__(self) -> Iterator[bytes]:
         # one generator however often we are iterated: the SDK drains ``response.stream``
@@ -78,7 +94,11 @@ class MeteredStream(httpx2.SyncByteStream):
         error: BaseException | None = None
         complete = True
         try:
-            for chunk in self._response.iter_bytes():
+            if self._first:
+                out = self._cutter.push(self._first)
+                if out:
+                    yield out
+            for chunk in self._rest if self._rest is not None else self._response.iter_bytes():
                 out = self._cutter.push(chunk)
                 if out:
                     yield out
@@ -96,6 +116,8 @@ class MeteredStream(httpx2.SyncByteStream):
 
     def close(self) -> None:
         try:
+            if self._rest is not None and hasattr(self._rest, "close"):
+                self._rest.close()
             self._response.close()
         finally:
             self._settle(None, complete=self._cutter.done)
@@ -107,12 +129,23 @@ class MeteredStream(httpx2.SyncByteStream):
 
 
 class AsyncMeteredStream(httpx2.AsyncByteStream):
-    def __init__(self, response: httpx2.Response, meter: StreamMeter, finish: Finish) -> None:
+    """Asynchronous twin of :class:`MeteredStream`."""
+
+    def __init__(
+        self,
+        response: httpx2.Response,
+        meter: StreamMeter,
+        finish: Finish,
+        first: bytes | None = None,
+        rest: AsyncIterator[bytes] | None = None,
+    ) -> None:
         self._response = response
         self._cutter = _EventCutter(meter)
         self._finish = finish
         self._finished = False
         self._iterator: AsyncIterator[bytes] | None = None
+        self._first = first
+        self._rest = rest
 
     def __aiter__(self) -> AsyncIterator[bytes]:
         if self._iterator is None:
@@ -123,7 +156,11 @@ class AsyncMeteredStream(httpx2.AsyncByteStream):
         error: BaseException | None = None
         complete = True
         try:
-            async for chunk in self._response.aiter_bytes():
+            if self._first:
+                out = self._cutter.push(self._first)
+                if out:
+                    yield out
+            async for chunk in self._rest if self._rest is not None else self._response.aiter_bytes():
                 out = self._cutter.push(chunk)
                 if out:
                     yield out
@@ -141,6 +178,8 @@ class AsyncMeteredStream(httpx2.AsyncByteStream):
 
     async def aclose(self) -> None:
         try:
+            if self._rest is not None and hasattr(self._rest, "aclose"):
+                await self._rest.aclose()
             await self._response.aclose()
         finally:
             self._settle(None, complete=self._cutter.done)
