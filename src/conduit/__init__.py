@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
 
-# public name -> module that defines it
+# public name -> "module" (same name there) or "module:attribute"
 _EXPORTS: dict[str, str] = {
     # errors
     "ConduitError": "conduit.errors",
@@ -41,7 +41,8 @@ _EXPORTS: dict[str, str] = {
     "count_response_input_tokens": "conduit.tokens",
     "TokenCount": "conduit.tokens",
     # catalog
-    "price": "conduit.catalog",
+    "price": "conduit.catalog:price_usd",  # the API: Decimal, or None when unknown
+    "quote": "conduit.catalog:price",  # the full Price (usd, source, version, breakdown)
     "lookup_model": "conduit.catalog",
     "price_usd": "conduit.catalog",
     "Price": "conduit.catalog",
@@ -55,6 +56,10 @@ _EXPORTS: dict[str, str] = {
     "GovernedTransport": "conduit.pipeline.transport",
     "AsyncGovernedTransport": "conduit.pipeline.transport",
     "scope": "conduit.pipeline.context",
+    # budgets
+    "Budget": "conduit.budget",
+    "BudgetAlert": "conduit.budget",
+    "BudgetGate": "conduit.budget",
     # ledger
     "Ledger": "conduit.ledger",
     "open_ledger": "conduit.ledger",
@@ -86,10 +91,11 @@ __all__ = sorted(_EXPORTS)
 
 
 def __getattr__(name: str) -> Any:
-    module_name = _EXPORTS.get(name)
-    if module_name is None:
+    target = _EXPORTS.get(name)
+    if target is None:
         raise AttributeError(f"module 'conduit' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module_name), name)
+    module_name, _, attribute = target.partition(":")
+    value = getattr(importlib.import_module(module_name), attribute or name)
     globals()[name] = value
     return value
 

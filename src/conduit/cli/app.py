@@ -33,6 +33,7 @@ _COMMAND_MODULES: list[str] = [
     "models_cmd",
     "tokens_cmd",
     "price_cmd",
+    "budget_cmd",
 ]
 
 for _name in _COMMAND_MODULES:

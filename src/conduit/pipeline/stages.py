@@ -33,5 +33,12 @@ def check_lifecycle(exchange: Exchange) -> None:
         exchange.note = decision.message
 
 
+def budget_gate(settings: Settings) -> BudgetGate:
+    """Budgets from conduit.toml, Python and the ledger database (conduit.budget)."""
+    from conduit.budget.gate import BudgetGate as _Gate
+
+    return _Gate(settings.db_url)
+
+
 def configured_stages(settings: Settings) -> ConfiguredStages:
-    return ConfiguredStages(validators=[check_lifecycle])
+    return ConfiguredStages(validators=[check_lifecycle], budget=budget_gate(settings))
