@@ -216,3 +216,22 @@ def test_key_never_in_logs_or_ledger(sandbox_env, tmp_path) -> None:
     db_path = open_ledger().path
     dump = "\n".join(sqlite3.connect(db_path).iterdump())
     assert sandbox_env.api_key not in dump and "z" * 24 not in dump
+
+
+def test_parameter_rules_refuse_before_sending(sandbox_env) -> None:
+    client = conduit.OpenAI()
+    with pytest.raises(conduit.ValidationError) as info:
+        client.chat.completions.create(model="gpt-5.4-mini", messages=MESSAGES, temperature=0.2)
+    assert "temperature" in info.value.message
+    assert sandbox_env.requests == []
+
+
+def test_prompt_larger_than_context_window_is_refused(sandbox_env) -> None:
+    client = conduit.OpenAI()
+    huge = "palabra " * 140_000  # > gpt-4o's 128K-token window
+    with pytest.raises(conduit.ValidationError) as info:
+        client.chat.completions.create(
+            model="gpt-4o", messages=[{"role": "user", "content": huge}], max_completion_tokens=1000
+        )
+    assert "context window" in info.value.message and "trim_to_fit" in info.value.hint
+    assert sandbox_env.requests == []

@@ -69,13 +69,16 @@ class ChatMeter:
 
     def estimate(self, payload: Payload, model: str | None) -> Estimate:
         from conduit.catalog import worst_case_output_tokens
-        from conduit.tokens import count_message_tokens
+        from conduit.tokens import check_context, count_message_tokens
 
         body = payload.json or {}
         model = model or ""
         input_tokens = count_message_tokens(body.get("messages") or [], model, tools=body.get("tools"))
         requested = body.get("max_completion_tokens") or body.get("max_tokens")
-        output_tokens = worst_case_output_tokens(model, requested) * int(body.get("n") or 1)
+        per_choice = worst_case_output_tokens(model, requested)
+        # an explicit output cap must fit beside the prompt; without one the server shrinks the output
+        check_context(model, input_tokens, per_choice if requested else 0)
+        output_tokens = per_choice * int(body.get("n") or 1)
         return estimate_from_usage(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
 
     def read(self, payload: Payload, status: int, headers: Any, content: bytes) -> tuple[Usage, str | None]:

@@ -40,5 +40,13 @@ def budget_gate(settings: Settings) -> BudgetGate:
     return _Gate(settings.db_url)
 
 
+def check_parameters(exchange: Exchange) -> None:
+    """The model's parameter rules (token-limit name, temperature, sizes, voices...) from the catalog."""
+    from conduit.catalog.validation import check_request
+
+    if exchange.model and exchange.payload.json is not None:
+        check_request(exchange.model, exchange.endpoint, exchange.payload.json)
+
+
 def configured_stages(settings: Settings) -> ConfiguredStages:
-    return ConfiguredStages(validators=[check_lifecycle], budget=budget_gate(settings))
+    return ConfiguredStages(validators=[check_lifecycle, check_parameters], budget=budget_gate(settings))
