@@ -10,7 +10,10 @@ import json
 from typing import Any
 
 from conduit.meter.base import Estimate, Meter, Payload, StreamMeter
+from conduit.meter.audio import TranscriptionMeter
 from conduit.meter.chat import ChatMeter
+from conduit.meter.images import ImagesMeter
+from conduit.meter.speech import SpeechMeter
 from conduit.usage import Usage
 
 __all__ = ["Estimate", "GenericMeter", "Meter", "Payload", "StreamMeter", "meter_for"]
@@ -64,6 +67,12 @@ class _PassThroughStream:
 # "METHOD /path-suffix" -> meter; paths are matched after the base URL's /v1
 _METERS: dict[str, Meter] = {
     "POST /chat/completions": ChatMeter(),
+    "POST /images/generations": ImagesMeter("images.generations"),
+    "POST /images/edits": ImagesMeter("images.edits"),
+    "POST /images/variations": ImagesMeter("images.variations"),
+    "POST /audio/transcriptions": TranscriptionMeter("audio.transcriptions"),
+    "POST /audio/translations": TranscriptionMeter("audio.translations"),
+    "POST /audio/speech": SpeechMeter(),
 }
 
 
