@@ -335,3 +335,20 @@ def test_audio_output_for_audio_models(client: openai.OpenAI) -> None:
             model="gpt-4o-mini", messages=USER, modalities=["text", "audio"], audio={"voice": "alloy", "format": "wav"}
         )
     assert info.value.param == "modalities"
+
+
+def test_stop_sequence_cuts_the_answer(client: openai.OpenAI) -> None:
+    full = client.chat.completions.create(model="gpt-4o-mini", messages=USER).choices[0].message.content
+    cut = client.chat.completions.create(model="gpt-4o-mini", messages=USER, stop=["sandbox"])
+    assert cut.choices[0].message.content == full[: full.index("sandbox")]
+    assert cut.choices[0].finish_reason == "stop"
+
+
+def test_logprobs_plain_and_streamed(client: openai.OpenAI) -> None:
+    completion = client.chat.completions.create(model="gpt-4o-mini", messages=USER, logprobs=True, top_logprobs=3)
+    content = completion.choices[0].logprobs.content
+    assert "".join(t.token for t in content) == completion.choices[0].message.content
+    assert all(len(t.top_logprobs) == 3 and t.logprob <= 0 for t in content)
+    chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=USER, logprobs=True, stream=True))
+    streamed = [c.choices[0].logprobs for c in chunks if c.choices and c.choices[0].delta.content]
+    assert streamed and all(lp is not None and lp.content for lp in streamed)

@@ -64,6 +64,8 @@ USER = [{"role": "user", "content": "¿Cuál es la capital de Francia?"}]
 def test_chat_completion_matches_spec(post: Any, sandbox: Sandbox) -> None:
     response = post("/chat/completions", {"model": "gpt-4o-mini", "messages": USER, "n": 2})
     validate(response.json(), "CreateChatCompletionResponse")
+    response = post("/chat/completions", {"model": "gpt-4o-mini", "messages": USER, "logprobs": True, "top_logprobs": 2})
+    validate(response.json(), "CreateChatCompletionResponse")
     sandbox.script(ScriptedReply(tool_calls=[{"name": "f", "arguments": {"a": 1}}]))
     tools = [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}]
     response = post("/chat/completions", {"model": "gpt-5.4-mini", "messages": USER, "tools": tools})

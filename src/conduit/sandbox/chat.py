@@ -117,6 +117,7 @@ async def create(call: Call) -> Response:
             effort=body.get("reasoning_effort"),
             output_format=output_format,
             call_id_seed=(call.request_id, digest(messages)),
+            stop=body.get("stop"),
         )
         for i in range(n)
     ]
@@ -133,7 +134,10 @@ async def create(call: Call) -> Response:
     estimated = str(prompt_tokens + (limit or 0))
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
-        stream = _stream(completion_id, created, model, turns, usage if include_usage else None, include_usage, audio_outputs)
+        logprobs = (body.get("top_logprobs") or 0) if body.get("logprobs") else None
+        stream = _stream(
+            completion_id, created, model, turns, usage if include_usage else None, include_usage, audio_outputs, logprobs
+        )
         return sse_response(stream, headers={"x-conduit-estimated-tokens": estimated})
     payload = {
         "id": completion_id,
@@ -144,7 +148,7 @@ async def create(call: Call) -> Response:
             {
                 "index": i,
                 "message": _message(turn, audio_outputs[i] if audio_outputs else None),
-                "logprobs": None,
+                "logprobs": _logprobs(turn.content, body.get("top_logprobs") or 0) if body.get("logprobs") else None,
                 "finish_reason": turn.finish_reason,
             }
             for i, turn in enumerate(turns)
@@ -200,8 +204,12 @@ async def _stream(
     usage: dict[str, Any] | None,
     include_usage: bool,
     audio_outputs: list[dict[str, Any]] | None = None,
+    top_logprobs: int | None = None,
 ) -> AsyncIterator[bytes]:
     def chunk(index: int, delta: dict[str, Any], finish: str | None = None) -> bytes:
+        logprobs = None
+        if top_logprobs is not None and delta.get("content"):
+            logprobs = _logprobs(delta["content"], top_logprobs)
         payload: dict[str, Any] = {
             "id": completion_id,
             "object": "chat.completion.chunk",
@@ -209,7 +217,7 @@ async def _stream(
             "model": model,
             "service_tier": "default",
             "system_fingerprint": SYSTEM_FINGERPRINT,
-            "choices": [{"index": index, "delta": delta, "logprobs": None, "finish_reason": finish}],
+            "choices": [{"index": index, "delta": delta, "logprobs": logprobs, "finish_reason": finish}],
         }
         if include_usage:
             payload["usage"] = None
@@ -610,3 +618,22 @@ def _audio_output(turn: Turn, fmt: str, request_id: str, index: int) -> dict[str
         "transcript": transcript,
         "_tokens": math.ceil(seconds * AUDIO_TOKENS_PER_SECOND),
     }
+
+
+def _logprobs(text: str | None, top: int) -> dict[str, Any] | None:
+    """Deterministic per-piece log probabilities (pieces = the streaming word pieces)."""
+    if text is None:
+        return None
+    content = []
+    for piece in words(text):
+        value = -round(int(digest(piece)[:4], 16) / 0xFFFF * 0.5, 6)
+        alternatives = [
+            {"token": piece, "logprob": value, "bytes": list(piece.encode())}
+        ] + [
+            {"token": f"{piece.strip()}_{k}", "logprob": round(value - 2.0 * k, 6), "bytes": list(f"{piece.strip()}_{k}".encode())}
+            for k in range(1, top)
+        ]
+        content.append(
+            {"token": piece, "logprob": value, "bytes": list(piece.encode()), "top_logprobs": alternatives[:top]}
+        )
+    return {"content": content, "refusal": None}

@@ -60,6 +60,7 @@ def make_turn(
     effort: str | None,
     output_format: dict[str, Any] | None,
     call_id_seed: Any,
+    stop: str | list[str] | None = None,
 ) -> Turn:
     """Build the turn, then apply the output limit (reasoning is spent first, as on OpenAI)."""
     reasoning = reasoning_tokens_for(info, effort)
@@ -80,6 +81,8 @@ def make_turn(
         text = _answer_for_format(model, prompt, index, output_format)
     if script is not None and script.finish_reason:
         finish = script.finish_reason
+    if text and stop and not tool_calls:
+        text = _cut_at_stop(text, [stop] if isinstance(stop, str) else stop)
 
     visible = count_text(text or "", model) + count_text(refusal or "", model)
     for call in tool_calls:
@@ -106,3 +109,9 @@ def _answer_for_format(model: str, prompt: str, index: int, output_format: dict[
             schema = (output_format.get("json_schema") or {}).get("schema")
         return json.dumps(_content.instance_for_schema(schema or {"type": "object"}), ensure_ascii=False)
     return _content.default_answer(model, prompt, index)
+
+
+def _cut_at_stop(text: str, stops: list[str]) -> str:
+    """The text before the earliest stop sequence (the sequence itself is not returned, as on OpenAI)."""
+    cut = min((text.find(s) for s in stops if s and s in text), default=-1)
+    return text if cut < 0 else text[:cut]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 import math
 import time
 import uuid
@@ -26,6 +27,7 @@ from conduit.sandbox.errors import APIError, invalid, model_not_found, unauthori
 from conduit.sandbox.faults import Fault
 from conduit.sandbox.state import RecordedRequest, SandboxState, redact_headers
 
+_log = logging.getLogger("conduit.sandbox")
 SIMULATION_HEADER = ("x-conduit-sandbox", "simulation")
 RAW_SEND_KEY = "conduit.raw_send"
 MAX_UPLOAD_BYTES = 25 * 1024 * 1024
@@ -179,6 +181,16 @@ class Endpoint:
             _add_success_headers(response, call)
         except APIError as error:
             response = error_response(error, request_id)
+        except Exception as exc:  # a sandbox bug: answer like OpenAI's 500, but say what broke
+            _log.exception("conduit sandbox failed on %s %s", request.method, path)
+            response = error_response(
+                APIError(
+                    500,
+                    f"The conduit sandbox failed while simulating this request ({type(exc).__name__}: {exc}).",
+                    type="server_error",
+                ),
+                request_id,
+            )
         response.headers["x-request-id"] = request_id
         response.headers["openai-processing-ms"] = str(int((time.perf_counter() - started) * 1000))
         response.headers["openai-version"] = "2020-10-01"
@@ -209,7 +221,10 @@ class Endpoint:
                     param=None,
                     code=None,
                 )
-            form = await request.form(max_files=64, max_fields=256)
+            try:
+                form = await request.form(max_files=64, max_fields=256)
+            except Exception as exc:  # malformed multipart body
+                return invalid(f"Could not parse multipart form: {exc}")
             fields: dict[str, Any] = {}
             recorded: dict[str, Any] = {}
             for key, value in form.multi_items():
