@@ -74,7 +74,7 @@ def test_everything_over_stdio() -> None:
 
 @pytest.mark.parametrize("transport", ["sse", "streamableHttp"])
 def test_everything_over_http_transports_on_loopback(transport: str) -> None:
-    with everything_http(transport) as (port, url):
+    with everything_http(transport) as (port, url, _process):
         # the reference server binds every interface by default; ours must listen on loopback only
         addresses = listening_addresses(port)
         assert addresses and all(a in ("0100007F", "0000000000000000FFFF00000100007F") for a in addresses), addresses
@@ -85,6 +85,31 @@ def test_everything_over_http_transports_on_loopback(transport: str) -> None:
         async def main() -> None:
             async with MCPManager([server]) as mcp:
                 await _exercise_everything(mcp, "ev")
+
+        anyio.run(main)
+
+
+@pytest.mark.parametrize("transport", ["sse", "streamableHttp"])
+def test_http_server_dying_mid_call_is_a_tool_error_not_a_hang(transport: str) -> None:
+    with everything_http(transport) as (_port, url, process):
+        server = server_from_dict("ev", {"url": url, "type": "sse" if transport == "sse" else "http", "connect_timeout": 5})
+
+        async def main() -> None:
+            async with MCPManager([server]) as mcp:
+
+                async def kill_soon() -> None:
+                    await anyio.sleep(1)
+                    process.kill()
+
+                async with anyio.create_task_group() as group:
+                    group.start_soon(kill_soon)
+                    with anyio.fail_after(60):
+                        result = await mcp.call("ev__trigger-long-running-operation", {"duration": 20, "steps": 4})
+                assert result.status == "error" and "stopped answering" in result.text
+                # the server is gone for good: the next call says so instead of hanging
+                with anyio.fail_after(60):
+                    again = await mcp.call("ev__echo", {"message": "x"})
+                assert again.status == "error" and "could not be reached" in again.text
 
         anyio.run(main)
 

@@ -75,8 +75,8 @@ def _wait_for_port(port: int, process: subprocess.Popen[bytes], timeout: float =
 
 
 @contextmanager
-def everything_http(transport: str) -> Iterator[tuple[int, str]]:
-    """Run server-everything over ``sse`` or ``streamableHttp`` on loopback; yields (port, url)."""
+def everything_http(transport: str) -> Iterator[tuple[int, str, subprocess.Popen[bytes]]]:
+    """Run server-everything over ``sse`` or ``streamableHttp`` on loopback; yields (port, url, process)."""
     port = free_port()
     env = {"PATH": _node_path(), "PORT": str(port), "HOME": str(ROOT)}
     process = subprocess.Popen(
@@ -89,7 +89,7 @@ def everything_http(transport: str) -> Iterator[tuple[int, str]]:
     try:
         _wait_for_port(port, process)
         path = "/sse" if transport == "sse" else "/mcp"
-        yield port, f"http://127.0.0.1:{port}{path}"
+        yield port, f"http://127.0.0.1:{port}{path}", process
     finally:
         process.terminate()
         try:

@@ -132,3 +132,18 @@ def test_cap_text_never_exceeds_limit_plus_note(text: str, limit: int) -> None:
     else:
         body = capped.rsplit("\n[output truncated", 1)[0]
         assert len(body.encode("utf-8")) <= limit and text.startswith(body)
+
+
+def test_annotations_keep_wire_names_for_the_tool_policy() -> None:
+    from mcp.types import ToolAnnotations
+
+    from conduit.guard.untrusted import Taint, ToolCallRequest, ToolPolicy
+
+    server = server_from_dict("s", {"command": "x"})
+    tool = Tool(name="lookup", input_schema={"type": "object"}, annotations=ToolAnnotations(destructive_hint=True))
+    spec = build_specs(server, [tool])[0]
+    assert spec.annotations == {"destructiveHint": True}
+    taint = Taint()
+    taint.add("tool", "s/other")
+    request = ToolCallRequest(name=spec.name, server=spec.server, annotations=spec.annotations)
+    assert ToolPolicy().decide(request, taint).allowed is False  # destructive + tainted: needs approval

@@ -95,7 +95,7 @@ def build_specs(config: ServerConfig, tools: list[Any]) -> list[ToolSpec]:
         if openai_name in seen:  # two raw names sanitised alike and both valid-length: disambiguate
             openai_name = openai_name[: _MAX_NAME - 9] + "_" + _short_hash(tool.name)
         seen.add(openai_name)
-        annotations = tool.annotations.model_dump(exclude_none=True) if getattr(tool, "annotations", None) else {}
+        annotations = tool.annotations.model_dump(by_alias=True, exclude_none=True) if getattr(tool, "annotations", None) else {}
         specs.append(
             ToolSpec(
                 server=config.name,

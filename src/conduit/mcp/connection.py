@@ -27,6 +27,10 @@ from conduit.errors import MCPError
 from conduit.mcp.config import ServerConfig
 
 log = logging.getLogger("conduit.mcp")
+# The SDK logs expected transport failures (a server killed mid-stream) with full tracebacks;
+# without logging configured they would reach stderr through logging.lastResort. A NullHandler
+# keeps them out unless the application configures logging (the library convention).
+logging.getLogger("mcp").addHandler(logging.NullHandler())
 
 _LOCALE_VARS = ("LANG", "LC_ALL")
 _STDERR_TAIL = 2000

@@ -198,7 +198,13 @@ class MCPManager:
         names = [server] if server is not None else [n for n in self.connections if n not in self.failures]
         result: list[ToolSpec] = []
         for name in names:
-            connection = await self._connection(name)
+            try:
+                connection = await self._connection(name)
+            except MCPError as exc:
+                if server is None and self.servers[name].optional:
+                    self.failures[name] = exc  # an optional server that died and cannot restart drops out
+                    continue
+                raise
             if connection.tools_stale or name not in self._specs:
                 try:
                     await self._refresh_tools(name)
