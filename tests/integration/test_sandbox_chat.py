@@ -352,3 +352,28 @@ def test_logprobs_plain_and_streamed(client: openai.OpenAI) -> None:
     chunks = list(client.chat.completions.create(model="gpt-4o-mini", messages=USER, logprobs=True, stream=True))
     streamed = [c.choices[0].logprobs for c in chunks if c.choices and c.choices[0].delta.content]
     assert streamed and all(lp is not None and lp.content for lp in streamed)
+
+
+def test_forced_tool_choice_calls_the_tool_with_schema_valid_arguments(client: openai.OpenAI) -> None:
+    import jsonschema
+
+    schema = {
+        "type": "object",
+        "properties": {"path": {"type": "string"}, "limit": {"type": "integer", "minimum": 1}},
+        "required": ["path", "limit"],
+        "additionalProperties": False,
+    }
+    tools = [
+        {"type": "function", "function": {"name": "list_dir", "parameters": {"type": "object"}}},
+        {"type": "function", "function": {"name": "read_file", "parameters": schema}},
+    ]
+    named = client.chat.completions.create(
+        model="gpt-4o-mini", messages=USER, tools=tools, tool_choice={"type": "function", "function": {"name": "read_file"}}
+    )
+    (call,) = named.choices[0].message.tool_calls
+    assert call.function.name == "read_file"
+    jsonschema.validate(json.loads(call.function.arguments), schema)
+    required = client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=tools, tool_choice="required")
+    assert required.choices[0].message.tool_calls[0].function.name == "list_dir"
+    auto = client.chat.completions.create(model="gpt-4o-mini", messages=USER, tools=tools)
+    assert auto.choices[0].message.tool_calls is None

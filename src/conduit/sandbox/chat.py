@@ -12,7 +12,7 @@ from conduit.sandbox import models as _models
 from conduit.sandbox.content import digest, make_id, text_of, words
 from conduit.sandbox.counting import count_messages, count_text
 from conduit.sandbox.errors import invalid, missing
-from conduit.sandbox.generate import REASONING_EFFORTS, Turn, make_turn
+from conduit.sandbox.generate import REASONING_EFFORTS, Turn, forced_tool_reply, make_turn
 from conduit.sandbox.http import Call, sse_data, sse_response
 from conduit.sandbox.limits import limits
 from conduit.sandbox.prompt_cache import EXTENDED_TTL, IN_MEMORY_TTL, cached_amount
@@ -101,7 +101,10 @@ async def create(call: Call) -> Response:
     cached = _cached_tokens(call, model, messages, tools, prompt_tokens)
 
     n = body.get("n") or 1
-    script = call.state.scripts.take(call.path, model)
+    script = call.state.scripts.take(call.path, model) or forced_tool_reply(
+        body.get("tool_choice"),
+        [((t.get("function") or {}).get("name", ""), (t.get("function") or {}).get("parameters")) for t in tools],
+    )
     prompt_text = _last_user_text(messages)
     created = int(time.time())
     completion_id = make_id("chatcmpl-", call.request_id, length=29)

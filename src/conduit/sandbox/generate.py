@@ -115,3 +115,24 @@ def _cut_at_stop(text: str, stops: list[str]) -> str:
     """The text before the earliest stop sequence (the sequence itself is not returned, as on OpenAI)."""
     cut = min((text.find(s) for s in stops if s and s in text), default=-1)
     return text if cut < 0 else text[:cut]
+
+
+def forced_tool_reply(choice: Any, tools: list[tuple[str, Any]]) -> ScriptedReply | None:
+    """What a model does when ``tool_choice`` forces a call and nothing is scripted.
+
+    ``required`` calls the first tool, a named choice calls that tool; the
+    arguments are a minimal instance of the tool's parameter schema, so they
+    validate like a strict-mode call would.
+    """
+    if not tools:
+        return None
+    name: str | None = None
+    if choice == "required":
+        name = tools[0][0]
+    elif isinstance(choice, dict) and choice.get("type") == "function":
+        name = (choice.get("function") or {}).get("name") or choice.get("name")
+    if name is None:
+        return None
+    parameters = dict(tools).get(name) or {"type": "object", "properties": {}}
+    arguments = _content.instance_for_schema(parameters)
+    return ScriptedReply(tool_calls=[{"name": name, "arguments": arguments if arguments is not None else {}}])

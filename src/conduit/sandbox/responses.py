@@ -17,7 +17,7 @@ from conduit.sandbox import models as _models
 from conduit.sandbox.content import make_id, text_of, words
 from conduit.sandbox.counting import count_messages, count_text
 from conduit.sandbox.errors import APIError, invalid, missing
-from conduit.sandbox.generate import REASONING_EFFORTS, Turn, make_turn
+from conduit.sandbox.generate import REASONING_EFFORTS, Turn, forced_tool_reply, make_turn
 from conduit.sandbox.http import Call, sse_event, sse_response
 from conduit.sandbox.limits import limits
 from conduit.sandbox.prompt_cache import EXTENDED_TTL, IN_MEMORY_TTL, cached_amount
@@ -126,7 +126,9 @@ async def create(call: Call) -> Response:
         )
         cached = cached_amount(matched, input_tokens)
 
-    script = call.state.scripts.take(call.path, model)
+    script = call.state.scripts.take(call.path, model) or forced_tool_reply(
+        body.get("tool_choice"), [(t["name"], t.get("parameters")) for t in tools if t.get("type") == "function"]
+    )
     last_user = next((text_of(m.get("content")) for m in reversed(messages) if m.get("role") == "user"), "")
     turn = make_turn(
         info,
