@@ -290,11 +290,13 @@ def _cached_tokens(
     if prompt_tokens < 1024:
         return 0
     parts: list[Any] = [{"tools": tools}] if tools else []
-    counts: list[int] = [count_text(str(tools), model)] if tools else []
-    for i in range(len(messages)):
-        parts.append(messages[i])
-        # tokens of messages[:i+1] without the 3-token reply priming
-        counts.append(count_messages(messages[: i + 1], model, tools or None) - 3)
+    running = (count_messages([], model, tools) - 3) if tools else 0
+    counts: list[int] = [running] if tools else []
+    for message in messages:
+        # per-message tokens (memoised by conduit.tokens), accumulated: O(messages), not O(messages²)
+        running += count_messages([message], model) - 3
+        parts.append(message)
+        counts.append(running)
     retention = call.body.get("prompt_cache_retention")
     matched = call.state.prompt_cache.lookup_and_store(
         model,
