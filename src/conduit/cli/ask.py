@@ -28,6 +28,7 @@ def ask(
     """Ask a chat model one question; prints the answer, then tokens and cost."""
     from conduit.ledger import open_ledger
     from conduit.pipeline.clients import wire_client
+    from conduit.pipeline.resilience.events import listening
     from conduit.pipeline.transport import EXCHANGE_HEADER
     from conduit.settings import get_settings
 
@@ -41,7 +42,7 @@ def ask(
         body["max_completion_tokens"] = max_tokens
     streaming = (is_terminal() and not as_json) if stream is None else stream
 
-    with model_endpoint(sandbox) as (key, base_url, simulated):
+    with model_endpoint(sandbox) as (key, base_url, simulated), listening(_show_wait):
         with wire_client(api_key=key, base_url=base_url, session=session) as client:
             if streaming:
                 text, exchange_id = _ask_streaming(client, {**body, "stream": True}, EXCHANGE_HEADER, as_json)
@@ -71,6 +72,8 @@ def ask(
                     "usage": usage,
                     "cost_usd": None if cost is None else str(cost),
                     "exchange_id": exchange_id,
+                    "attempts": row.get("attempt", 1),
+                    "fallback_from": row.get("fallback_from"),
                     "simulated": simulated,
                 }
             )
@@ -79,8 +82,23 @@ def ask(
     err.print(
         f"[dim]{row.get('model')} · {usage['prompt_tokens']} in / {usage['completion_tokens']} out"
         f"{' (' + str(usage['reasoning_tokens']) + ' reasoning)' if usage['reasoning_tokens'] else ''}"
-        f" · {money(cost)} · {exchange_id}{' · simulated' if simulated else ''}[/]"
+        f" · {money(cost)} · {exchange_id}{' · simulated' if simulated else ''}"
+        f"{_resilience_note(row)}[/]"
     )
+
+
+def _show_wait(event: Any) -> None:
+    """Retries, queueing and fallbacks as they happen, on stderr (stdout stays the answer)."""
+    err.print(f"[yellow]{event.describe()}[/]", markup=True, highlight=False)
+
+
+def _resilience_note(row: dict[str, Any]) -> str:
+    parts = []
+    if (row.get("attempt") or 1) > 1:
+        parts.append(f"{row['attempt']} attempts")
+    if row.get("fallback_from"):
+        parts.append(f"fallback from {row['fallback_from']}")
+    return "".join(f" · {p}" for p in parts)
 
 
 def _ask_streaming(client: Any, body: dict[str, Any], header: str, quiet: bool) -> tuple[str, str]:
@@ -115,12 +133,21 @@ _HINTS = {
 }
 
 
+_QUOTA_HINT = (
+    "This is billing, not load, so conduit did not retry: check the plan, credit balance and spending "
+    "limits in the billing settings (https://platform.openai.com/settings/organization/billing)."
+)
+
+
 def _raise_for_status(status: int, content: bytes) -> None:
     if status < 400:
         return
+    code = None
     try:
         error = json.loads(content).get("error") or {}
         message = error.get("message") or content.decode("utf-8", "replace")
-    except ValueError:
+        code = error.get("code") or error.get("type")
+    except (ValueError, AttributeError):
         message = content.decode("utf-8", "replace")
-    raise UpstreamError(f"The API answered {status}: {message}", _HINTS.get(status, "Try again later."))
+    hint = _QUOTA_HINT if code == "insufficient_quota" else _HINTS.get(status, "Try again later.")
+    raise UpstreamError(f"The API answered {status}: {message}", hint)

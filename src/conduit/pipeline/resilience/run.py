@@ -327,8 +327,8 @@ class ExchangeRun:
             maybe_billed=attempt.verdict.maybe_billed,
             note=note,
         )
-        if attempt.response is not None:
-            attempt.response.close()
+        if attempt.response is not None and not attempt.response.is_closed:
+            attempt.response.close()  # (only sync responses can still be open here)
 
     def _final(self, attempt: Attempt) -> Attempt:
         if attempt.verdict.retryable:
