@@ -127,9 +127,16 @@ _INSTRUCTION_NOUN = _words(
     r"instructions?|rules?|guidelines?|guidance|guardrails?|directions?|directives?|prompts?|system prompt|"
     r"restrictions?|constraints?|policies|policy|programming|orders|commands|context|safety|filters?|"
     r"instrucciones|instruccion|reglas?|indicaciones|directrices|normas|restricciones|ordenes|prompts?|"
-    r"configuracion|programacion|directivas|limites|consignas|anweisungen|regeln|consignes|regles|istruzioni"
+    r"configuracion|programacion|directivas|limites|consignas|anweisungen|anweisung|regeln|consignes|regles|istruzioni|"
+    r"instrucoes|regras|diretrizes"
 )
 _OVERRIDE = re.compile(r"\b" + _OVERRIDE_VERB + r"\b" + (_GAP % 5) + _INSTRUCTION_NOUN + r"\b")
+_OVERRIDE_SHORT = re.compile(
+    r"\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:(?:all|everything|anything|the|what|whatever)\s+)?(?:you\s+)?"
+    r"(?:(?:said|written|stated|told you|was said|were told|you were told|you've been told)\s+)?"
+    r"(?:above|before this|before|previously|earlier|so far|until now|up to now)\b"
+    r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:todo\s+)?lo (?:anterior|dicho|previo|de antes|que te dijeron)"
+)
 _PRIOR = re.compile(
     r"\b(?:previous|prior|above|earlier|preceding|all|any|your|original|initial|system|existing|"
     r"anteriores|previas|previos|todas|todos|tus|sus|iniciales|originales|del sistema|de arriba|"
@@ -139,14 +146,15 @@ _PRIOR = re.compile(
 # --- role hijack
 _ROLE_CHANGE = re.compile(
     r"\b(?:(?:you are now|you're now)(?! (?:\w+ed|logged|signed|able|ready|part|eligible|on|off|in the|subscribed|set up|all set|free to)\b)|"
-    r"you will now be|from now on,? you|from now on,? act|"
+    r"you will now be|from now on,? you|from now on,? act|immerse yourself (?:in|into) the role|"
+    r"take on the (?:role|persona) of|adopt the (?:role|persona) of|"
     r"you are no longer|you have been (?:freed|unlocked|reprogrammed)|new persona|"
     r"eres ahora|ahora eres|ahora seras|a partir de ahora,? (?:eres|seras|actua|actuaras|responde)|"
     r"desde ahora,? (?:eres|seras)|ya no eres|tu nuevo rol|nuevo rol)\b"
 )
 _PRETEND = re.compile(
     r"\b(?:pretend (?:to be|you are|that you)|act as(?: if you were)?|roleplay as|role-play as|imagine you are|"
-    r"behave as|finge (?:que eres|ser)|finja (?:que es|ser)|actua como|actue como|haz de cuenta que eres|"
+    r"behave as|play the role of|finge (?:que eres|ser)|finja (?:que es|ser)|actua como|actue como|haz de cuenta que eres|"
     r"simula (?:ser|que eres)|comportate como)\b"
 )
 _PRIVILEGED_ROLE = re.compile(
@@ -190,7 +198,9 @@ _SECRECY = re.compile(
     r"exfiltrate|read|access|save|store|transmit)|"
     r"(?:post|send|upload|log|forward|copy|exfiltrate|save|store|transmit)\b[^.\n]{0,100}\b(?:silently|secretly|covertly)|"
     r"no (?:le )?(?:digas|diga|menciones|mencione|informes|informe|avises|avise|muestres)(?: nada| esto)? al usuario|"
-    r"sin que el usuario (?:lo )?(?:sepa|note|vea)|en secreto|silenciosamente|a escondidas|sin avisar al usuario)\b"
+    r"sin que el usuario (?:lo )?(?:sepa|note|vea)|en secreto|silenciosamente|a escondidas|sin avisar al usuario|"
+    r"(?:do not|don't|never|must not) (?:mention|reveal|disclose) (?:this|these) (?:note|message|instructions?|step)|"
+    r"no (?:menciones|mencione|digas|diga|reveles|revele) (?:esto|esta nota|este mensaje|estas instrucciones|este paso))\b"
 )
 
 # --- data leaving: verbs of sending governing data nouns; sensitive targets
@@ -207,7 +217,8 @@ _PASS_ON_VERBS = frozenset("copy share submit pass include attach dump comparte 
 _SENSITIVE_NOUN = (
     r"conversation(?: history| context)?|chat history|credentials|(?:api )?keys|passwords?|master password|tokens|secrets|"
     r"env(?:ironment)?(?: variables| dict)?|system prompt|cookies|session|personal information|payment credentials|"
-    r"card numbers?|historial|credenciales|contrasenas|claves|variables de entorno|conversacion"
+    r"card numbers?|security codes?|verification codes?|one-time (?:code|password)s?|otp|2fa codes?|reset links?|"
+    r"historial|credenciales|contrasenas|claves|variables de entorno|conversacion|codigos? de (?:seguridad|verificacion)"
 )
 _DATA_NOUN = _words(
     _SENSITIVE_NOUN + r"|data|history|messages|transcript|files?|contents?|payload|queries|outputs|requests|"
@@ -226,7 +237,7 @@ _EXFIL_WORD = re.compile(r"\b(?:exfiltrat\w*|exfiltr\w*|data exfil\w*)")
 _URL = re.compile(r"\bhttps?://[^\s)\"'<>]+|\bwww\.[a-z0-9\-]+\.[a-z]{2,}[^\s)\"'<>]*")
 _MARKDOWN_IMAGE_URL = re.compile(r"!\[[^\]]*\]\(\s*https?://[^)\s]*[?&][^)\s]*=")
 _SENSITIVE_TARGET = re.compile(
-    r"(?:~|\$home|/home/\w+|/root)/\.(?:ssh|aws|gnupg|config|docker|kube|netrc|bash_history|bashrc|zshrc|env|cursor)"
+    r"(?:~|\$home|/home/\w+|/root)/\.(?:ssh|aws|gnupg|docker|kube|netrc|bash_history|git-credentials|pgpass|npmrc|pypirc|env|cursor)"
     r"|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|(?<![\w.])\.env\b|/etc/(?:passwd|shadow|sudoers)|/proc/self/environ"
     r"|\b(?:environment variables|env vars|variables de entorno|api keys?|master password|credentials|"
     r"credenciales|private keys?|claves? privadas?|payment credentials|card number)\b"
@@ -241,7 +252,8 @@ _FAKE_BOUNDARY = re.compile(
     r"</?\s*(?:system|assistant|user|untrusted[\w\-]*|instructions?|important|hidden|admin|sys|secret|developer)\s*>"
     r"|<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>|\[/?inst\]|<<\s*/?sys\s*>>"
     r"|^\s*#{2,}\s*(?:system|instruction|new instructions?)\b"
-    r"|\b(?:end of (?:user input|document|context|data|email)|new instructions?:|nuevas instrucciones:?|"
+    r"|\[(?:system|assistant|user|developer)\]\(#[\w\-]*\)|</?\s*information\s*>"
+    r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?instructions?\s*:|nuevas instrucciones:?|"
     r"instrucciones del sistema|important system (?:note|instruction|message)|system (?:override|update|notice):|"
     r"maintainer note|security update)\b",
     re.MULTILINE,
@@ -265,9 +277,16 @@ _ADDRESSED = re.compile(
     r"(?:en|a|al final de) (?:tu|su) (?:respuesta|contestacion|resumen|codigo|solucion)|tu respuesta|su respuesta|"
     r"(?:respond|reply|answer) (?:only|solely|just|exclusively) with|responde (?:unicamente|solo|solamente) con|"
     r"(?:note|message|attention|instructions?) (?:to|for) (?:the )?(?:ai|assistant|model|llm|agent|chatbot|bot)|"
-    r"if you are an? (?:ai|language model|assistant|llm|agent)|(?:dear|hey|hello) (?:ai|assistant|model|llm|agent)|"
+    r"if you are an? (?:ai|language model|assistant|llm|agent)|"
     r"(?:ai|assistant|llm|agent|modelo|asistente|ia),? (?:you )?(?:must|should|will|need to|debes|tienes que)|"
     r"you must (?:first|always|now|immediately)|before (?:returning|providing|responding|answering|giving)|"
+    r"before you (?:can )?(?:solve|do|complete|answer|respond|continue|proceed)|"
+    r"(?:to you|dear|hey|hello|hi|attention|note to|message (?:to|for)),? (?:the )?(?:gpt-?[\w.]*|chatgpt|claude|gemini|llama|"
+    r"copilot|bard|ai|assistant|model|llm|agent|chatbot|language model)"
+    r"(?=\s*[,:!.;]|\s+(?:you|please|must|should|when|before|ignore|do|now|here)\b)|"
+    r"(?:nota|mensaje|aviso|instrucciones?) (?:importante )?(?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
+    r"(?:ai|assistant|llm|agent|model)s? (?:reading|evaluating|reviewing|processing|summari[sz]ing) this\b|"
+    r"(?:please|por favor),? (?:ai|assistant|ia|asistente)\b|"
     r"antes de (?:responder|contestar|devolver))\b"
 )
 _TASK_VERBS = (
@@ -316,7 +335,7 @@ _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z
 
 # descriptive/defensive context: the text talks *about* attacks
 _DESCRIPTIVE = re.compile(
-    r"\b(?:such as|e\.g\.|for example|for instance|known as|phrases?|attacks?|attackers?|"
+    r"\b(?:such as|e\.g\.|for example|for instance|known as|phrases|attacks?|attackers?|"
     r"injections?|jailbreaking|vulnerabilit\w+|mitigat\w+|detect\w*|"
     r"frases?|por ejemplo|ataques?|atacantes?|inyecci\w+|vulnerabilidad\w*)\b"
 )
@@ -332,6 +351,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _OVERRIDE: ("ignor", "disregard", "forget", "overrid", "overrul", "bypass", "skip", "abandon", "discard", "drop",
                 "neglect", "follow", "pay no attention", "olvid", "omit", "descart", "caso omiso", "no sigas",
                 "obedezcas", "deja de seguir", "pasa por alto", "oubliez", "vergiss", "vergessen", "esquec", "dimentica"),
+    _OVERRIDE_SHORT: ("ignor", "disregard", "forget", "overrid", "bypass", "skip", "discard", "drop", "neglect",
+                      "olvid", "omit", "descart", "caso omiso", "pasa por alto", "oubliez", "vergiss", "esquec", "dimentica"),
     _ROLE_CHANGE: ("you are now", "you're now", "you will now", "from now on", "no longer", "freed", "unlocked",
                    "reprogrammed", "persona", "eres", "seras", "a partir de ahora", "desde ahora", "rol"),
     _PRETEND: ("pretend", "act as", "roleplay", "role-play", "imagine you", "behave as", "fing", "actua", "actue",
@@ -353,7 +374,7 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _SENSITIVE_TARGET: ("~", "$home", "/home/", "/root", "id_", "env", "/etc/", "/proc/", "environment",
                         "variables de entorno", "api key", "master password", "credential", "credencial",
                         "private key", "clave", "payment", "card number"),
-    _FAKE_BOUNDARY: ("<", "[inst", "[/inst", "##", "end of", "instruction", "instrucciones", "important system",
+    _FAKE_BOUNDARY: ("<", "[", "##", "end of", "instruction", "instrucciones", "important system",
                      "system ", "maintainer", "security update"),
     _DESTRUCTIVE: ("rm ", "drop", "delete", "format", "mkfs", "chmod", "curl", "wget", "nc ", "borr", "elimin",
                    "destruye"),
@@ -377,6 +398,7 @@ def _find(pattern: re.Pattern[str], text: str, lowered: str | None = None) -> li
 # weight for user text / for untrusted text
 _WEIGHTS: dict[str, tuple[float, float]] = {
     "override": (0.75, 0.8),
+    "override_context": (0.4, 0.7),
     "role_change": (0.45, 0.55),
     "pretend_privileged": (0.5, 0.55),
     "pretend": (0.2, 0.3),
@@ -393,7 +415,7 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "addressed_directive": (0.1, 0.5),
     "imperative_line": (0.0, 0.35),
     "tool_invocation": (0.1, 0.45),
-    "destructive_command": (0.4, 0.45),
+    "destructive_command": (0.4, 0.3),
     "privilege_claim": (0.4, 0.5),
     "decode_execute": (0.45, 0.5),
     "unicode_tags": (0.7, 0.8),
@@ -472,7 +494,9 @@ def _collect(folded: str, c: _Collector) -> None:
         c.add_match("override", "instruction-override phrase", match)
         if not has_prior:  # "ignore rules" without "previous/all/your" is weaker
             current = c.best["override"]
-            c.best["override"] = Reason(current.code, current.detail, current.weight * 0.7, current.start, current.end)
+            c.best["override"] = Reason(current.code, current.detail, current.weight * 0.4, current.start, current.end)
+    for match in _find(_OVERRIDE_SHORT, folded):
+        c.add_match("override_context", "tells the model to disregard what came before", match)
     for match in _find(_ROLE_CHANGE, folded):
         c.add_match("role_change", "assigns the model a new role", match)
     for match in _find(_PRETEND, folded):
@@ -510,7 +534,7 @@ def _collect(folded: str, c: _Collector) -> None:
         c.add("exfil_url", "markdown image with query parameters (zero-click exfiltration channel)", match.start(), match.end())
     for match in _find(_SENSITIVE_TARGET, folded):
         sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
-        factor = 1.0 if _ACCESS_VERB.search(sentence) or _SEND_VERB and re.search(r"\b" + _SEND_VERB + r"\b", sentence) else 0.5
+        factor = 1.0 if _ACCESS_VERB.search(sentence) or re.search(r"\b" + _SEND_VERB + r"\b", sentence) else 0.25
         c.add("sensitive_target", f"refers to credentials/secret files: {_excerpt(folded, match)}", match.start(), match.end(),
               factor * _context_factor(folded, match.start(), match.end()))  # fmt: skip
     for match in _find(_FAKE_BOUNDARY, folded):
