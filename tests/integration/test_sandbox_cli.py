@@ -43,9 +43,9 @@ def server() -> Iterator[tuple[str, str, str]]:
         assert base_url and api_key, "".join(lines)
         yield "".join(lines), base_url, api_key
     finally:
-        process.send_signal(signal.SIGINT)
+        process.send_signal(signal.SIGTERM)
         try:
-            process.wait(10)
+            assert process.wait(10) == 0  # a clean stop, not a crash
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()

@@ -53,9 +53,20 @@ def register(app: typer.Typer) -> None:
         console.print("Point clients at it with:")
         print(f"export OPENAI_BASE_URL={server.base_url}")
         print(f"export OPENAI_API_KEY={server.api_key}")
+        _stop_on_sigterm()
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
         finally:
             server.stop()
+
+
+def _stop_on_sigterm() -> None:
+    """``kill PID`` (SIGTERM, what process managers send) stops the server as cleanly as Ctrl+C."""
+    import signal
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
