@@ -34,6 +34,9 @@ _COMMAND_MODULES: list[str] = [
     "tokens_cmd",
     "price_cmd",
     "budget_cmd",
+    "image_cmd",
+    "transcribe_cmd",
+    "speak_cmd",
 ]
 
 for _name in _COMMAND_MODULES:

@@ -29,7 +29,7 @@ from conduit.meter.multipart import MultipartForm, form_of
 from conduit.meter.pricing import estimate_from_usage
 from conduit.usage import Usage
 
-__all__ = ["TranscriptionMeter", "TranscriptionStreamMeter", "transcription_fields"]
+__all__ = ["TranscriptionMeter", "TranscriptionStreamMeter", "transcription_estimate", "transcription_fields"]
 
 _FIELDS = {
     "file", "model", "language", "prompt", "response_format", "temperature", "timestamp_granularities",
@@ -253,6 +253,12 @@ class TranscriptionMeter:
             output_tokens=output,
             audio_seconds=round(seconds, 3),
         )
+
+
+def transcription_estimate(model: str, seconds: float, prompt: str | None = None) -> Estimate:
+    """The worst-case cost of transcribing ``seconds`` of audio with ``model`` (for a CLI's "before upload" line)."""
+    usage = TranscriptionMeter()._usage_for_seconds(model, seconds, prompt=prompt, output_text=None)
+    return estimate_from_usage(model, usage)
 
 
 def _usage_from_body(model: str, usage: Any, seconds: float) -> Usage | None:
