@@ -196,6 +196,15 @@ def throughput() -> dict[str, str]:
     start = time.perf_counter()
     screen(big, "user")
     out["injection screen, 400 KB prompt"] = f"{(time.perf_counter() - start) * 1000:.0f} ms"
+    from conduit.guard.policy import screen_request
+
+    turns = [{"role": "user" if i % 2 == 0 else "assistant", "content": " ".join(rng.choice(words) for _ in range(600))} for i in range(60)]
+    start = time.perf_counter()
+    for n in range(2, len(turns) + 1):
+        screen_request("chat.completions", {"model": "gpt-5.4-mini", "messages": turns[:n]})
+    per_request = (time.perf_counter() - start) / (len(turns) - 1)
+    size = sum(len(t["content"]) for t in turns) / 1000
+    out[f"screen_request, growing 60-turn chat ({size:.0f} KB at the end), mean per request"] = f"{per_request * 1000:.1f} ms"
     return out
 
 

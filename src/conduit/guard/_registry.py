@@ -12,18 +12,27 @@ import threading
 
 _lock = threading.Lock()
 _values: dict[str, str] = {}  # name -> value
+_version = 0  # bumped on every change, so memoised scans know when to rescan
 
 
 def register(name: str, value: str) -> None:
     """Remember ``value`` (under ``name``) as a secret to redact everywhere."""
+    global _version
     if value:
         with _lock:
             _values[name] = value
+            _version += 1
 
 
 def unregister(name: str) -> None:
+    global _version
     with _lock:
         _values.pop(name, None)
+        _version += 1
+
+
+def version() -> int:
+    return _version
 
 
 def has_values() -> bool:

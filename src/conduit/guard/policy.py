@@ -23,6 +23,7 @@ strings are only copied when something changes.
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -259,13 +260,43 @@ def _token_upper_bound(text_total_bytes: int) -> int:
     return text_total_bytes
 
 
-def _count_tokens(texts: list[str]) -> int:
+def _count_tokens(texts: list[str], model: str) -> int:
     try:
-        from conduit.tokens import count_tokens  # type: ignore[attr-defined]
+        from conduit.tokens import count_tokens
 
-        return sum(int(count_tokens(t)) for t in texts)
-    except Exception:  # tokenizer unavailable: a conservative estimate (~3 bytes per token)
+        return sum(int(count_tokens(t, model)) for t in texts)
+    except Exception:  # tokenizer unavailable or model unknown: a conservative estimate (~3 bytes per token)
         return sum(len(t.encode("utf-8")) for t in texts) // 3 + 1
+
+
+# Conversations grow: every request re-sends the whole history. Verdicts and
+# secret findings are memoised per (text, ...) so each message is screened
+# once, not once per turn (the same idea as the token counter's memo).
+_MEMO_MIN_CHARS = 256
+
+
+@functools.lru_cache(maxsize=2048)
+def _screen_memo(text: str, source: str, thresholds: _injection.Thresholds) -> _injection.Verdict:
+    return _injection.screen(text, source, thresholds=thresholds)
+
+
+@functools.lru_cache(maxsize=2048)
+def _secrets_memo(text: str, registry_version: int) -> tuple[_secrets.SecretFinding, ...]:
+    return tuple(_secrets.find_secrets(text))
+
+
+def _find_secrets(text: str) -> list[_secrets.SecretFinding]:
+    if len(text) < _MEMO_MIN_CHARS:
+        return _secrets.find_secrets(text)
+    from conduit.guard import _registry
+
+    return list(_secrets_memo(text, _registry.version()))
+
+
+def _screen(text: str, source: str, thresholds: _injection.Thresholds) -> _injection.Verdict:
+    if len(text) < _MEMO_MIN_CHARS:
+        return _injection.screen(text, source, thresholds=thresholds)
+    return _screen_memo(text, source, thresholds)
 
 
 def _validate(slot: TextSlot, text: str, policy: GuardPolicy, result: ScreenResult) -> str:
@@ -304,7 +335,7 @@ def _validate(slot: TextSlot, text: str, policy: GuardPolicy, result: ScreenResu
 def _handle_secrets(slot: TextSlot, text: str, policy: GuardPolicy, result: ScreenResult) -> str:
     if policy.secrets == "off":
         return text
-    findings = _secrets.find_secrets(text)
+    findings = _find_secrets(text)
     if not findings:
         return text
     result.secrets.extend((slot.path, f) for f in findings)
@@ -316,7 +347,7 @@ def _handle_secrets(slot: TextSlot, text: str, policy: GuardPolicy, result: Scre
             "Remove it from the prompt, pass it to tools with conduit.secret(...) handles, "
             'or set [guard.secrets] action = "redact" to send a redacted prompt instead.',
         )
-    return _secrets.redact(text)
+    return _secrets.redact_findings(text, findings)
 
 
 def screen_request_report(endpoint: str, body: Mapping[str, Any], policy: GuardPolicy | None = None) -> ScreenResult:
@@ -338,7 +369,7 @@ def screen_request_report(endpoint: str, body: Mapping[str, Any], policy: GuardP
     if policy.max_input_tokens is not None:
         texts = [s.get() for s in slots]
         if _token_upper_bound(sum(len(t.encode("utf-8")) for t in texts)) > policy.max_input_tokens:
-            tokens = _count_tokens(texts)
+            tokens = _count_tokens(texts, str(original_body.get("model") or "gpt-4o"))
             if tokens > policy.max_input_tokens:
                 raise ValidationError(
                     f"Input is about {tokens:,} tokens, over the limit of {policy.max_input_tokens:,}.",
@@ -365,7 +396,7 @@ def screen_request_report(endpoint: str, body: Mapping[str, Any], policy: GuardP
 
 def _screen_injection(slot: TextSlot, text: str, policy: GuardPolicy, result: ScreenResult) -> str:
     thresholds = policy.user_thresholds if slot.source == "user" else policy.untrusted_thresholds
-    verdict = _injection.screen(text, slot.source, thresholds=thresholds)
+    verdict = _screen(text, slot.source, thresholds)
     if verdict.score > 0:
         result.verdicts.append((slot.path, verdict))
     reasons = ", ".join(r.code for r in verdict.reasons[:3])

@@ -30,6 +30,7 @@ __all__ = [
     "find_secrets",
     "redact",
     "redact_obj",
+    "redact_findings",
     "shannon_entropy",
     "configure_rules",
     "active_rules",
@@ -321,6 +322,11 @@ def _redact_spans(text: str, findings: list[SecretFinding]) -> str:
         if value in redacted:
             redacted = redacted.replace(value, f"[REDACTED:{kind}]")
     return redacted
+
+
+def redact_findings(text: str, findings: list[SecretFinding]) -> str:
+    """Redact ``findings`` already computed for ``text`` (saves a second scan)."""
+    return _redact_spans(text, findings) if findings else text
 
 
 def redact(text: str) -> str:
