@@ -85,6 +85,14 @@ _EXPORTS: dict[str, str] = {
     "tool_fingerprint": "conduit.guard.tooldefs",
     # sandbox
     "Sandbox": "conduit.sandbox",
+    # resilience
+    "Resilience": "conduit.pipeline.resilience",
+    "ResilienceConfig": "conduit.pipeline.resilience",
+    "ResilienceEvent": "conduit.pipeline.resilience",
+    "use_resilience": "conduit.pipeline.resilience",
+    "FakeClock": "conduit.pipeline.resilience",
+    "CircuitOpenError": "conduit.pipeline.resilience",
+    "RateLimitQueueFull": "conduit.pipeline.resilience",
 }
 
 __all__ = sorted(_EXPORTS)
