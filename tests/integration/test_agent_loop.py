@@ -156,3 +156,38 @@ def test_builtin_media_tools_are_offered(sandbox_env) -> None:
     Agent(mcp={}, model="gpt-5.4-mini").run("Dibuja un gato")
     names = {t["function"]["name"] for t in _chat_requests(sandbox_env)[0]["tools"]}
     assert {"generate_image", "speak", "transcribe"} <= names
+
+
+def test_every_turn_is_reserved_against_budgets(sandbox_env, tmp_path: Path) -> None:
+    """A budget that covers the first turn but not the second stops the run before the second call is sent."""
+    from decimal import Decimal
+
+    from conduit.budget import Budget
+    from conduit.errors import BudgetExceeded
+
+    # measure one turn's worst case with the same request shape, then allow a bit more than one turn
+    probe = Agent(mcp=[python_server("py")], model="gpt-5.4-mini", media=False, max_output_tokens=64, session="probe")
+    sandbox_env.script(ScriptedReply(content="probe", reasoning_tokens=0))
+    probe_result = probe.run("go")
+    ledger = _ledger(tmp_path)
+    estimate = Decimal(str(ledger.exchange(probe_result.exchange_ids[0])["estimate_usd"]))
+    sandbox_env.reset()
+    sandbox_env.script(
+        ScriptedReply(tool_calls=[{"name": "py__echo", "arguments": {"text": "hello"}}], reasoning_tokens=0),
+        ScriptedReply(content="never sent", reasoning_tokens=0),
+    )
+    # the first turn's worst case fits; the first turn's cost plus the (longer) second turn's cannot
+    with Budget(scope="session:budgeted", limit=estimate * Decimal("1.01"), period="total"):
+        agent = Agent(mcp=[python_server("py")], model="gpt-5.4-mini", media=False, max_output_tokens=64, session="budgeted")
+        with pytest.raises(BudgetExceeded):
+            agent.run("go")
+    assert len(_chat_requests(sandbox_env)) == 1  # the second turn was refused before it left
+    calls = [r for r in _ledger(tmp_path).tool_calls() if r["session"] == "budgeted"]
+    assert [c["status"] for c in calls] == ["ok"]  # the tool of the first turn ran and was recorded
+
+
+def test_answer_cut_off_by_the_output_limit_is_not_a_final_answer(sandbox_env) -> None:
+    # a reasoning model given a tiny max_completion_tokens spends it all thinking
+    sandbox_env.script(ScriptedReply(content="a long answer " * 50))
+    result = Agent(mcp={}, model="gpt-5.4-mini", media=False, max_output_tokens=16).run("explain")
+    assert result.stopped == "length" and result.turns == 1

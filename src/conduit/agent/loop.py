@@ -47,7 +47,7 @@ class AgentResult:
     output: str | None
     turns: int
     model: str
-    stopped: str  # "answer" | "max_turns"
+    stopped: str  # "answer" | "max_turns" | "length" (the model hit its output limit) | "refusal"
     tool_calls: list[ToolResult] = field(default_factory=list)
     cost_usd: Decimal = Decimal("0")
     input_tokens: int = 0
@@ -204,11 +204,14 @@ class Agent:
             message = await self._complete(model, tools, result)
             result.turns = turn
             self.history.append(message)
+            finish = message.pop("_finish_reason", None)
+            refusal = message.pop("_refusal", None)
             calls = message.get("tool_calls") or []
             if not calls:
-                result.output = message.get("content") or ""
-                result.stopped = "answer"
-                self._emit("answer", {"text": result.output, "turns": turn})
+                result.output = message.get("content") or refusal or ""
+                # an answer cut off by max_output_tokens (often all reasoning) is not a final answer
+                result.stopped = "length" if finish == "length" else "refusal" if refusal else "answer"
+                self._emit("answer", {"text": result.output, "turns": turn, "stopped": result.stopped})
                 break
             await self._run_tools(calls, result, media)
             self.taint.next_turn()
@@ -248,10 +251,14 @@ class Agent:
         exchange = response.headers.get(EXCHANGE_HEADER)
         if exchange:
             result.exchange_ids.append(exchange)
-        message = dict(data["choices"][0]["message"])
+        choice = data["choices"][0]
+        message = dict(choice["message"])
         clean: dict[str, Any] = {"role": "assistant", "content": message.get("content")}
         if message.get("tool_calls"):
             clean["tool_calls"] = message["tool_calls"]
+        clean["_finish_reason"] = choice.get("finish_reason")
+        if message.get("refusal"):
+            clean["_refusal"] = message["refusal"]
         return clean
 
     async def _complete_streaming(self, body: dict[str, Any], result: AgentResult) -> dict[str, Any]:
@@ -259,6 +266,8 @@ class Agent:
         from conduit.pipeline.transport import EXCHANGE_HEADER
 
         content: list[str] = []
+        refusal: list[str] = []
+        finish: str | None = None
         calls: dict[int, dict[str, Any]] = {}
         async with self._client.stream("POST", "chat/completions", json={**body, "stream": True}) as response:
             if response.status_code >= 400:
@@ -275,7 +284,10 @@ class Agent:
                 result.input_tokens += int(usage.get("prompt_tokens") or 0)
                 result.output_tokens += int(usage.get("completion_tokens") or 0)
                 for choice in chunk.get("choices") or []:
+                    finish = choice.get("finish_reason") or finish
                     delta = choice.get("delta") or {}
+                    if delta.get("refusal"):
+                        refusal.append(delta["refusal"])
                     if delta.get("content"):
                         content.append(delta["content"])
                         self._emit("delta", {"text": delta["content"]})
@@ -292,6 +304,9 @@ class Agent:
         message: dict[str, Any] = {"role": "assistant", "content": "".join(content) or None}
         if calls:
             message["tool_calls"] = [calls[index] for index in sorted(calls)]
+        message["_finish_reason"] = finish
+        if refusal:
+            message["_refusal"] = "".join(refusal)
         return message
 
     async def _run_tools(self, calls: list[dict[str, Any]], result: AgentResult, media: MediaTools | None) -> None:

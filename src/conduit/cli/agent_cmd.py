@@ -125,6 +125,9 @@ def agent(
     if result.stopped == "max_turns":
         err.print(f"[yellow]stopped after {max_turns} turns without a final answer[/] (raise --max-turns)")
         raise SystemExit(1)
+    if result.stopped == "length":
+        err.print("[yellow]the answer was cut off at the model's output limit[/] (a reasoning model may have spent it thinking)")
+        raise SystemExit(1)
 
 
 def chat(
