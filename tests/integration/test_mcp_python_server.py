@@ -344,3 +344,21 @@ def test_cancellation_from_the_caller_propagates(ledger_db: Path) -> None:
 def test_python_path_is_the_running_interpreter() -> None:
     # the fixtures start the server with this interpreter, so it has the mcp SDK
     assert python_server().command == sys.executable
+
+
+def test_poisoned_tool_definition_is_withheld_until_approved(ledger_db: Path, tmp_path: Path) -> None:
+    store = PinStore.at(str(tmp_path / "pins.db"))
+
+    async def main() -> None:
+        async with MCPManager([python_server("py", mode="poisoned")], pins=store) as mcp:
+            names = {s.name for s in await mcp.tools()}
+            assert "get_weather" not in names and "echo" in names  # the clean tools stay usable
+            why = mcp.refused()["py"]["get_weather"]
+            assert "hidden instructions" in why and "conduit mcp approve py get_weather" in why
+            refused = await mcp.call("py__get_weather", {"city": "Oslo"})
+            assert refused.status == "refused"
+            await mcp.approve("py", "get_weather")  # a person reviewed it and accepts it
+            assert (await mcp.call("py__get_weather", {"city": "Oslo"})).text == "sunny in Oslo"
+
+    _run(main)
+    assert store.get("py", "get_weather").source == "user"

@@ -170,14 +170,9 @@ class MCPManager:
         self._candidates[server] = specs
         pins = self._pin_store()
         if pins is not None:
-            kept: list[ToolSpec] = []
-            for spec in specs:
-                verdict = pins.check(spec, specs)
-                if verdict is None:
-                    kept.append(spec)
-                else:
-                    self._refused[server][spec.name] = verdict
-            specs = kept
+            verdicts = pins.check_all(specs)
+            self._refused[server] = {name: why for name, why in verdicts.items() if why is not None}
+            specs = [spec for spec in specs if verdicts.get(spec.name) is None]
         self._specs[server] = specs
         self._by_openai = {spec.openai_name: spec for specs_ in self._specs.values() for spec in specs_}
 

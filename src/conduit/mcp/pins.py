@@ -177,20 +177,32 @@ class PinStore:
         A new tool is pinned automatically when its scan is clean (trust on
         first use); a flagged new tool or a changed one needs ``conduit mcp approve``.
         """
-        pin = self.get(spec.server, spec.name)
-        if pin is not None:
-            if pin.fingerprint == fingerprint(spec):
-                return None
-            when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(pin.approved_at))
-            return (
-                f"the definition of {spec.server}/{spec.name} changed since it was approved ({when}); "
-                f"review it with `conduit mcp scan {spec.server}` and run `conduit mcp approve {spec.server} {spec.name}`"
-            )
-        findings = blocking(scan_definition(spec, others))
-        if findings:
-            return (
-                f"the definition of {spec.server}/{spec.name} looks like it carries hidden instructions "
-                f"({'; '.join(findings[:3])}); review it and run `conduit mcp approve {spec.server} {spec.name}`"
-            )
-        self.pin(spec, source="auto")
-        return None
+        return self.check_all([spec], others)[spec.name]
+
+    def check_all(self, specs: list[ToolSpec], others: list[ToolSpec] | None = None) -> dict[str, str | None]:
+        """``check`` for every tool of one refresh, reading the pins once (a listing may hold many tools)."""
+        by_key = {(pin.server, pin.tool): pin for server in {s.server for s in specs} for pin in self.all(server)}
+        context = others if others is not None else specs
+        verdicts: dict[str, str | None] = {}
+        for spec in specs:
+            pin = by_key.get((spec.server, spec.name))
+            if pin is not None:
+                if pin.fingerprint == fingerprint(spec):
+                    verdicts[spec.name] = None
+                    continue
+                when = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(pin.approved_at))
+                verdicts[spec.name] = (
+                    f"the definition of {spec.server}/{spec.name} changed since it was approved ({when}); "
+                    f"review it with `conduit mcp scan {spec.server}` and run `conduit mcp approve {spec.server} {spec.name}`"
+                )
+                continue
+            findings = blocking(scan_definition(spec, context))
+            if findings:
+                verdicts[spec.name] = (
+                    f"the definition of {spec.server}/{spec.name} looks like it carries hidden instructions "
+                    f"({'; '.join(findings[:3])}); review it and run `conduit mcp approve {spec.server} {spec.name}`"
+                )
+                continue
+            self.pin(spec, source="auto")
+            verdicts[spec.name] = None
+        return verdicts
