@@ -137,6 +137,19 @@ _OVERRIDE_SHORT = re.compile(
     r"(?:above|before this|before|previously|earlier|so far|until now|up to now)\b"
     r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:todo\s+)?lo (?:anterior|dicho|previo|de antes|que te dijeron)"
 )
+_VOID_DECLARATION = re.compile(
+    r"\b(?:previous|prior|above|earlier|original|system|old|initial|existing|developer'?s?)\s+(?:instructions|guidelines|rules|prompts?|"
+    r"directives|policies|restrictions)\b[^.\n]{0,20}?\b(?:are|is|have been|were) (?:now )?(?:void|null|cancell?ed|revoked|obsolete|"
+    r"no longer (?:valid|in effect|active|apply|applicable)|invalid|overridden|suspended|disabled|lifted|deprecated)"
+    r"|\b(?:instrucciones|reglas|normas|directrices|restricciones)(?: \w+){0,3} (?:ya no (?:cuentan|valen|aplican|son validas)|"
+    r"quedan (?:anuladas|sin efecto|suspendidas)|estan (?:anuladas|suspendidas|desactivadas))"
+)
+_IGNORE_USER = re.compile(
+    r"\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:the |your |this )?(?:user'?s?|customer'?s?|human'?s?) (?:request|question|query|task|instructions?|message)"
+    r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:la|el|las|los) (?:peticion|solicitud|pregunta|tarea|consulta|mensaje|instrucciones?) "
+    r"del (?:usuario|cliente)"
+    r"|\bstop (?:what you(?:'re| are) doing|your current task)|\babandon (?:your|the) (?:current )?task"
+)
 _PRIOR = re.compile(
     r"\b(?:previous|prior|above|earlier|preceding|all|any|your|original|initial|system|existing|"
     r"anteriores|previas|previos|todas|todos|tus|sus|iniciales|originales|del sistema|de arriba|"
@@ -147,6 +160,10 @@ _PRIOR = re.compile(
 _ROLE_CHANGE = re.compile(
     r"\b(?:(?:you are now|you're now)(?! (?:\w+ed|logged|signed|able|ready|part|eligible|on|off|in the|subscribed|set up|all set|free to)\b)|"
     r"you will now be|from now on,? you|from now on,? act|immerse yourself (?:in|into) the role|"
+    r"from this (?:point|moment) (?:forward|on),? you|henceforth,? you|"
+    r"you (?:will )?now (?:follow|obey|answer to|work for|serve|take orders from)|(?:follow|obey) only (?:my|these|the following)|"
+    r"your (?:new|real|actual|true) (?:task|instructions?|role|goal|objective|purpose) (?:is|are)|"
+    r"tu (?:nueva|verdadera|autentica) (?:tarea|mision|funcion|instruccion|objetivo) es|(?:hazme|hazle) caso solo a|"
     r"take on the (?:role|persona) of|adopt the (?:role|persona) of|"
     r"you are no longer|you have been (?:freed|unlocked|reprogrammed)|new persona|"
     r"eres ahora|ahora eres|ahora seras|a partir de ahora,? (?:eres|seras|actua|actuaras|responde)|"
@@ -162,8 +179,10 @@ _PRIVILEGED_ROLE = re.compile(
     r"administrador|desarrollador|superusuario|dios|modo dios)\b"
 )
 _NO_LIMITS = re.compile(
-    r"\b(?:without (?:any )?(?:restrictions|limits|limitations|filters|rules|guidelines|censorship|ethics)|"
-    r"no (?:restrictions|filters|limits|rules|ethical guidelines|guidelines)|unrestricted|unfiltered|uncensored|"
+    r"\b(?:without (?:any )?(?:\w+ )?(?:restrictions?|limits?|limitations?|filters?|rules|guidelines|censorship|ethics|"
+    r"safeguards?|guardrails?|moderation)|no (?:\w+ )?(?:restrictions|filters?|limits|rules|guidelines|guardrails|safeguards)(?: whatsoever)?|"
+    r"unrestricted|unfiltered|uncensored|break (?:the|your|all|any) (?:\w+ )?(?:rules|guidelines|restrictions|policies)|"
+    r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones)|"
     r"jailbreak(?:ed)?|jailbroken|developer mode|dev mode|god mode|dan mode|do anything now|"
     r"sin (?:restricciones|filtros|limites|reglas|censura|etica)|modo (?:desarrollador|dios|debug|administrador|"
     r"mantenimiento|sin restricciones)|debug mode|maintenance mode)\b"
@@ -172,7 +191,7 @@ _NO_LIMITS = re.compile(
 # --- asking for the hidden prompt / configuration
 _REVEAL_VERB = _words(
     r"reveal|show|print|display|output|repeat|recite|list|tell me|give me|return|dump|leak|share|spell out|"
-    r"write out|what (?:is|are|was|were)|copy|paste|describe|"
+    r"write out|what (?:is|are|was|were)|copy|paste|describe|quote|cite|reproduce|transcribe|"
     r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
     r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon"
 )
@@ -182,7 +201,21 @@ _HIDDEN_PROMPT = _words(
     r"(?:prompt|instrucciones|mensaje) (?:del|de) (?:sistema|configuracion)(?: inicial)?|"
     r"(?:tu|su) (?:prompt|configuracion|instrucciones|programacion)|configuracion inicial|instrucciones iniciales|"
     r"(?:words|palabras) (?:of|in|de|en) (?:your|tu) prompt|el prompt|"
-    r"(?:the )?(?:text|words|messages?|everything|content) (?:above|before this)|(?:el )?(?:texto|mensaje|contenido) (?:anterior|de arriba)"
+    r"(?:the )?(?:text|words|messages?|everything|content) (?:above|before this)|(?:el )?(?:texto|mensaje|contenido) (?:anterior|de arriba)|"
+    r"(?:instructions|configuration|config|prompt|rules|guidelines|directives|setup) (?:that )?you (?:were|have been|got) "
+    r"(?:given|told|provided|configured with|set up with)|"
+    r"(?:instructions|prompt|rules|guidelines) (?:(?:that )?(?:your|the) (?:developers?|creators?|operators?|owners?) "
+    r"(?:wrote|gave|set|provided|wrote you)|(?:before|above) my (?:first )?message)|"
+    r"(?:instrucciones|configuracion|reglas|normas|directrices) (?:que )?(?:te )?(?:dieron|dio|escribieron|programaron)|"
+    r"(?:tus|sus) directrices internas"
+)
+_KEY_WORDS = re.compile(
+    r"\b(?:(?:activation|license|product|serial|windows) keys?|claves? de (?:activacion|licencia|producto)|passwords?|contrasenas?)\b"
+)
+_DAN_CONTEXT = re.compile(
+    r"do anything now|jailbr|\bmode\b|you are|you're|act as|persona|stay in character|character|eres|ahora|modo|from now on|"
+    r"pretend|roleplay|role-play|no restrictions|sin restricciones|unrestricted",
+    re.IGNORECASE,
 )
 _DAN = re.compile(r"\bDAN\b|\bD\.A\.N\.?")  # case-sensitive: "dan" is a Spanish verb
 _PROMPT_LEAK = re.compile(r"\b" + _REVEAL_VERB + r"\b" + (_GAP % 6) + _HIDDEN_PROMPT)
@@ -226,6 +259,10 @@ _DATA_NOUN = _words(
     r"datos|mensajes|archivos?|contenido|correos|contactos|direcciones|documentos"
 )
 _EXFIL = re.compile(r"\b" + _SEND_VERB + r"\b" + (_GAP % 6) + _DATA_NOUN + r"\b")
+_SEND_TO_DEST = re.compile(
+    r"\b(?<!an )(?<!a )(?<!the )(?<!un )(?<!el )" + _SEND_VERB + r"\b(?!\s+(?:us\s+)?(?:an?\s+|un\s+|una\s+)?(?:e-?mail|message|note|letter|request|ticket|feedback|"
+    r"inquiry|question|correo|mensaje|solicitud)\b)[^.\n]{0,80}?\b(?:to|a|al|hacia)\s+(?:https?://\S+|[\w.+\-]+@[\w\-]+\.[\w.\-]+|my personal (?:address|email))"
+)
 _EXFIL_WEAK = re.compile(r"\b" + _WEAK_SEND_VERB + r"\b" + (_GAP % 6) + _DATA_NOUN + r"\b")
 _SENSITIVE_NOUN_RE = re.compile(r"\b(?:" + _SENSITIVE_NOUN + r")\b")
 _EXTERNAL_DEST = re.compile(r"\bhttps?://|\bwww\.|~/|\bserver\b|\bservidor\b|\bwebhook\b|@[a-z0-9\-]+\.[a-z]{2,}")
@@ -253,13 +290,15 @@ _FAKE_BOUNDARY = re.compile(
     r"|<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>|\[/?inst\]|<<\s*/?sys\s*>>"
     r"|^\s*#{2,}\s*(?:system|instruction|new instructions?)\b"
     r"|\[(?:system|assistant|user|developer)\]\(#[\w\-]*\)|</?\s*information\s*>"
-    r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?instructions?\s*:|nuevas instrucciones:?|"
+    r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?(?:instructions?|rules?|tasks?|directives?|orders)\s*:|"
+    r"nuevas instrucciones:?|nueva (?:regla|tarea|instruccion)\s*:|(?:hidden|invisible|secret) (?:text|note|instructions?|message|prompt)\s*[:\]]|"
+    r"texto oculto\s*:|"
     r"instrucciones del sistema|important system (?:note|instruction|message)|system (?:override|update|notice):|"
     r"maintainer note|security update)\b",
     re.MULTILINE,
 )
 _ROLE_LABEL = re.compile(
-    r"(?:^|(?<=[.!?]\s))(?:P\.S\.\s*)?(?:SYSTEM|SISTEMA|ADMIN|ASSISTANT|ASISTENTE|System|Sistema|Assistant|Asistente|"
+    r"(?:^|(?<=[.!?]\s)|(?<=[\"'(\[{]))(?:P\.S\.\s*)?(?:SYSTEM|SISTEMA|ADMIN|ASSISTANT|ASISTENTE|System|Sistema|Assistant|Asistente|"
     r"AI|IA|ChatGPT|GPT|Claude|Copilot|Gemini|LLM)\s*:",
     re.MULTILINE,
 )
@@ -287,6 +326,15 @@ _ADDRESSED = re.compile(
     r"(?:nota|mensaje|aviso|instrucciones?) (?:importante )?(?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
     r"(?:ai|assistant|llm|agent|model)s? (?:reading|evaluating|reviewing|processing|summari[sz]ing) this\b|"
     r"(?:please|por favor),? (?:ai|assistant|ia|asistente)\b|"
+    r"(?:ai|assistant|llm|agent|model|bot|chatbot|asistente|modelo|agente|ia)(?: agent| assistant| model)?\s*[,:]\s*(?:please |now |por favor )?"
+    r"(?:stop|ignore|forget|do|don't|you|send|book|call|delete|forward|email|upload|tell|say|add|include|write|reply|respond|"
+    r"open|click|visit|go|make|give|transfer|pay|after|when|before|new|olvida|ignora|envia|borra|responde|di|dile|haz)\b|"
+    r"(?:when|if|once|after) (?:an? |the |any )?(?:ai|assistant|agent|model|llm|chatbot|bot)s? (?:reads?|sees?|process(?:es)?|"
+    r"summari[sz]es?|is reading|parses?|finds?) (?:this|these)|"
+    r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?)(?: [\w\-]+){0,2} (?:must|should|shall|are required to|need to|"
+    r"have to|will) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|tell|reply|respond|send|"
+    r"forward|give|mark|classify|call|execute|run|output|print|add|write|click|visit|open|delete|transfer|book|buy|pay|accept|grant)\b|"
+    r"instruccion(?:es)? (?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
     r"antes de (?:responder|contestar|devolver))\b"
 )
 _TASK_VERBS = (
@@ -320,8 +368,11 @@ _DESTRUCTIVE = re.compile(
     r"\b(?:borra|elimina|borrar|eliminar) (?:la base de datos|todos? (?:los|las)|toda la)\b|\bdestruye\b"
 )
 _PRIVILEGE_CLAIM = re.compile(
-    r"\b(?:i am|i'm) (?:the |an? |your )?(?:admin|administrator|developer|owner|creator|ceo|supervisor)\b|"
+    r"\b(?:i am|i'm) (?:the |an? |your )?(?:\w+ )?(?:admin|administrator|developer|owner|creator|ceo|supervisor|sysadmin)\b|"
+    r"\b(?:soy|yo soy) (?:el |la |un |una |tu )?(?:\w+ )?(?:admin|administrador|administradora|desarrollador|desarrolladora|duen[oa]|supervisor)\b|"
     r"\b(?:the )?user (?:is|has) (?:an? )?(?:admin|administrator|supervisor|vip|root|full (?:access|permissions))|"
+    r"\b(?:the )?(?:user|admin|administrator|developer|owner|operator) (?:has|have) (?:already )?(?:authori[sz]ed|approved|permitted|allowed|"
+    r"granted) you to\b|\b(?:el usuario|el administrador) (?:te )?(?:ha )?(?:autorizado|permitido|aprobado)\b|"
     r"\bel usuario es (?:un |el )?(?:admin|administrador|supervisor|vip|root)|\b(?:tiene|tengo) permisos totales|"
     r"\bacceso total\b|\bfull (?:admin )?access\b|\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
     r"\b(?:rules?|restrictions?|limits?|policies) (?:do not|don't|no longer|doesn't|does not) apply|"
@@ -369,6 +420,12 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _EXFIL_WEAK: ("copy", "share", "submit", "pass", "include", "attach", "log", "save", "store", "record", "write",
                   "dump", "compart", "adjunt", "inclu", "guard", "copi", "registr", "escrib"),
     _EXFIL_WORD: ("exfil",),
+    _SEND_TO_DEST: ("send", "post", "upload", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi", "mand",
+                    "sube", "suba", "reenvi", "transmite", "filtra"),
+    _VOID_DECLARATION: ("void", "null", "cancel", "revoked", "obsolete", "no longer", "invalid", "overridden", "suspended",
+                        "disabled", "lifted", "deprecated", "ya no", "quedan", "estan"),
+    _IGNORE_USER: ("ignor", "disregard", "forget", "overrid", "skip", "discard", "drop", "neglect", "olvid", "omit", "descart",
+                   "caso omiso", "pasa por alto", "stop", "abandon"),
     _EXFIL_COMMAND: ("curl", "wget", "nc ", "ncat", "scp", "rsync", "ftp", "invoke-webrequest"),
     _MARKDOWN_IMAGE_URL: ("![",),
     _SENSITIVE_TARGET: ("~", "$home", "/home/", "/root", "id_", "env", "/etc/", "/proc/", "environment",
@@ -408,7 +465,8 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "exfiltration": (0.3, 0.6),
     "exfil_url": (0.25, 0.4),
     "exfil_command": (0.6, 0.65),
-    "sensitive_target": (0.25, 0.4),
+    "send_to_destination": (0.3, 0.45),
+    "sensitive_target": (0.25, 0.3),
     "fake_boundary": (0.35, 0.6),
     "role_label": (0.2, 0.45),
     "hidden_channel": (0.3, 0.45),
@@ -495,20 +553,27 @@ def _collect(folded: str, c: _Collector) -> None:
         if not has_prior:  # "ignore rules" without "previous/all/your" is weaker
             current = c.best["override"]
             c.best["override"] = Reason(current.code, current.detail, current.weight * 0.4, current.start, current.end)
+    for match in _find(_VOID_DECLARATION, folded):
+        c.add_match("override", "declares the existing instructions void", match)
+    for match in _find(_IGNORE_USER, folded):
+        c.add_match("override_context", "tells the model to drop the user's request", match)
     for match in _find(_OVERRIDE_SHORT, folded):
         c.add_match("override_context", "tells the model to disregard what came before", match)
     for match in _find(_ROLE_CHANGE, folded):
         c.add_match("role_change", "assigns the model a new role", match)
     for match in _find(_PRETEND, folded):
         tail = folded[match.end() : match.end() + 60]
-        if _PRIVILEGED_ROLE.search(tail) or _NO_LIMITS.search(tail):
+        wide_tail = folded[match.end() : match.end() + 160]
+        if _PRIVILEGED_ROLE.search(tail) or _NO_LIMITS.search(tail) or _SENSITIVE_NOUN_RE.search(wide_tail) or _KEY_WORDS.search(wide_tail):
             c.add_match("pretend_privileged", "asks the model to act as a privileged or unrestricted role", match)
         else:
             c.add_match("pretend", "role-play request", match)
     for match in _find(_NO_LIMITS, folded):
         c.add_match("no_limits", "asks to drop restrictions", match)
     for match in _find(_PROMPT_LEAK, folded):
-        c.add_match("prompt_leak", "asks for the hidden/system prompt", match)
+        generic = re.search(r"\b(?:a|an|un|una|example|examples|sample|template|ejemplo|ejemplos|plantilla)\b", match.group(0))
+        c.add("prompt_leak", f"asks for the hidden/system prompt: {_excerpt(folded, match)}", match.start(), match.end(),
+              _context_factor(folded, match.start(), match.end()) * (0.2 if generic else 1.0))  # fmt: skip
     for match in _find(_SECRECY, folded):
         c.add_match("secrecy", "tells the model to hide actions from the user", match)
     for match in _find(_EXFIL, folded):
@@ -517,6 +582,8 @@ def _collect(folded: str, c: _Collector) -> None:
         url = _URL.search(sentence)
         if url:
             c.add("exfil_url", f"sending instruction next to URL {url.group(0)[:60]!r}", match.start(), match.end())
+    for match in _find(_SEND_TO_DEST, folded):
+        c.add_match("send_to_destination", "tells the model to send something to an outside address", match)
     for match in _find(_EXFIL_WEAK, folded):
         sentence = folded[slice(*_sentence_bounds(folded, match.start(), match.end()))]
         verb = match.group(0).split()[0]
@@ -622,6 +689,8 @@ def screen(
                           match.start(), match.end())  # fmt: skip
     for match in _DAN.finditer(clean):
         factor = _context_factor(clean, match.start(), match.end())
+        if not _DAN_CONTEXT.search(clean[max(0, match.start() - 160) : match.end() + 160]):
+            factor *= 0.3  # "DAN" as an acronym or a name
         collector.add("no_limits", "names the 'DAN' jailbreak persona", match.start(), match.end(), factor)
     hidden_texts: list[str] = []
     for finding in unicode_findings:
