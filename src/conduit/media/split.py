@@ -112,14 +112,15 @@ def plan_cuts(
     """(start, end, overlap, on_silence) in seconds for each part of at most ``max_seconds``.
 
     ``search`` is how far before the limit to look for silence (default: the
-    last quarter of the part, at most 60 s).
+    second half of the part, at most 120 s): a pause anywhere there is a better
+    cut than a word at the limit.
     """
     total = audio.seconds
     if total <= max_seconds:
         return [(0.0, total, 0.0, True)]
     if overlap >= max_seconds / 2:
         raise ValueError("overlap must be less than half of max_seconds")
-    search = min(60.0, max_seconds / 4) if search is None else min(search, max_seconds / 2)
+    search = min(120.0, max_seconds / 2) if search is None else min(search, max_seconds / 2)
     window = max(1, int(audio.sample_rate * _WINDOW_SECONDS))
     parts: list[tuple[float, float, float, bool]] = []
     start, start_overlap = 0.0, 0.0

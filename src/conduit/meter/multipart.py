@@ -93,7 +93,7 @@ def parse_multipart(raw: bytes, content_type: str) -> MultipartForm:
         state["value"] += data[start:end]
 
     def on_header_end() -> None:
-        state["headers"][state["field"].decode("latin-1").lower()] = state["value"].decode("utf-8", "replace")
+        state["headers"][state["field"].decode("latin-1").lower()] = state["value"].decode("latin-1")
         state["field"], state["value"] = b"", b""
 
     def on_part_data(data: bytes, start: int, end: int) -> None:
