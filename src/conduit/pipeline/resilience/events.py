@@ -93,7 +93,7 @@ def listening(listener: Listener) -> Iterator[Listener]:
 
 def publish(event: ResilienceEvent) -> None:
     log.log(
-        logging.INFO if event.kind == "queued" else logging.WARNING,
+        logging.INFO,  # the CLI shows these through a listener; libraries stay quiet by default
         "%s",
         event.describe(),
         extra={"exchange_id": event.exchange_id, "model": event.model, "event": event.kind},
