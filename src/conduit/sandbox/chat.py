@@ -350,6 +350,7 @@ def _validate_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
                     check_type(tool_call, "object", tw)
                     if "id" not in tool_call:
                         raise missing(f"{tw}.id")
+                    check_type(tool_call["id"], "string", f"{tw}.id")
                     if tool_call.get("type", "function") == "function":
                         function = tool_call.get("function")
                         if not isinstance(function, dict):
@@ -364,6 +365,7 @@ def _validate_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
             tool_call_id = message.get("tool_call_id")
             if tool_call_id is None:
                 raise missing(f"{where}.tool_call_id")
+            check_type(tool_call_id, "string", f"{where}.tool_call_id")
             if tool_call_id not in pending_tool_ids:
                 raise invalid(
                     "Invalid parameter: messages with role 'tool' must be a response to a preceeding message "
@@ -376,6 +378,8 @@ def _validate_messages(body: dict[str, Any]) -> list[dict[str, Any]]:
                 _unanswered(pending_tool_ids, last_tool_call_index)
         if role == "function" and "name" not in message:
             raise missing(f"{where}.name")
+        if message.get("name") is not None:
+            check_type(message["name"], "string", f"{where}.name")
     if pending_tool_ids and last_tool_call_index is not None:
         _unanswered(pending_tool_ids, last_tool_call_index)
     return messages
@@ -427,6 +431,8 @@ def _validate_parts(parts: list[Any], where: str, role: str) -> None:
                     "invalid_value",
                 )
             check_enum(image.get("detail"), f"{pw}.image_url.detail", ("auto", "low", "high", "original"))
+        elif kind == "file":
+            check_type(part.get("file"), "object", f"{pw}.file")
         elif kind == "input_audio":
             audio = part.get("input_audio")
             if not isinstance(audio, dict) or "data" not in audio:
@@ -485,6 +491,9 @@ def _validate_options(
     check_enum(body.get("verbosity"), "verbosity", ("low", "medium", "high"))
     check_enum(body.get("prompt_cache_retention"), "prompt_cache_retention", ("in_memory", "24h"))
     stop = body.get("stop")
+    if isinstance(stop, list):
+        for i, item in enumerate(stop):
+            check_type(item, "string", f"stop[{i}]")
     if isinstance(stop, list) and len(stop) > 4:
         raise invalid(
             f"Invalid 'stop': array too long. Expected an array with maximum length 4, but got an array with "
@@ -536,15 +545,18 @@ def _validate_tool_choice(choice: Any, tools: list[dict[str, Any]]) -> None:
     if kind is None:
         raise missing("tool_choice.type")
     check_enum(kind, "tool_choice.type", ("function", "custom", "allowed_tools"))
+    if kind in ("function", "custom"):
+        check_type(choice.get(kind), "object", f"tool_choice.{kind}")
     if not tools:
         raise invalid(
             "Invalid value for 'tool_choice': 'tool_choice' is only allowed when 'tools' are specified.",
             "tool_choice",
         )
     if kind in ("function", "custom"):
-        name = (choice.get(kind) or {}).get("name")
+        name = choice[kind].get("name")
         if name is None:
             raise missing(f"tool_choice.{kind}.name")
+        check_type(name, "string", f"tool_choice.{kind}.name")
         names = {(t.get(t.get("type", "")) or {}).get("name") for t in tools}
         if name not in names:
             raise invalid(f"Tool choice '{name}' not found in 'tools' parameter.", "tool_choice")

@@ -66,36 +66,48 @@ def json_object_answer(model: str, prompt: str, index: int = 0) -> str:
     )
 
 
-def instance_for_schema(schema: Any, root: Any | None = None, depth: int = 0) -> Any:
-    """A small JSON value that validates against ``schema`` (the subset structured outputs allow)."""
+def instance_for_schema(schema: Any, root: Any | None = None, depth: int = 0, budget: list[int] | None = None) -> Any:
+    """A small JSON value that validates against ``schema`` (the subset structured outputs allow).
+
+    Schemas come from requests, so the work is bounded (depth, array sizes and
+    a total node budget) -- a hostile schema cannot stall the server.
+    """
     root = schema if root is None else root
-    if not isinstance(schema, dict) or depth > 12:
+    budget = [2000] if budget is None else budget
+    budget[0] -= 1
+    if not isinstance(schema, dict) or depth > 12 or budget[0] <= 0:
         return None
-    if "$ref" in schema:
+    if isinstance(schema.get("$ref"), str):
         target: Any = root
         for piece in schema["$ref"].lstrip("#/").split("/"):
             target = target.get(piece, {}) if isinstance(target, dict) else {}
-        return instance_for_schema(target, root, depth + 1)
+        return instance_for_schema(target, root, depth + 1, budget)
     if "const" in schema:
         return schema["const"]
-    if schema.get("enum"):
+    if isinstance(schema.get("enum"), list) and schema["enum"]:
         return schema["enum"][0]
     for key in ("anyOf", "oneOf", "allOf"):
-        if schema.get(key):
+        if isinstance(schema.get(key), list) and schema[key]:
             options = schema[key]
             non_null = [o for o in options if not (isinstance(o, dict) and o.get("type") == "null")]
-            return instance_for_schema((non_null or options)[0], root, depth + 1)
+            return instance_for_schema((non_null or options)[0], root, depth + 1, budget)
     kind = schema.get("type")
     if isinstance(kind, list):
         non_null = [k for k in kind if k != "null"]
         kind = non_null[0] if non_null else "null"
     if kind == "object" or (kind is None and "properties" in schema):
-        properties = schema.get("properties", {}) or {}
+        properties = schema.get("properties") if isinstance(schema.get("properties"), dict) else {}
         required = schema.get("required", list(properties))
-        return {name: instance_for_schema(properties.get(name, {}), root, depth + 1) for name in required}
+        if not isinstance(required, list):
+            required = list(properties)
+        return {
+            str(name): instance_for_schema(properties.get(name, {}), root, depth + 1, budget)
+            for name in required[:64]
+            if isinstance(name, str)
+        }
     if kind == "array":
-        count = int(schema.get("minItems", 1) or 0)
-        return [instance_for_schema(schema.get("items", {}), root, depth + 1) for _ in range(count)]
+        count = min(_int(schema.get("minItems", 1)), 8)  # schemas are untrusted input: bound the work
+        return [instance_for_schema(schema.get("items", {}), root, depth + 1, budget) for _ in range(count)]
     if kind == "string":
         value = "simulated"
         if schema.get("format") == "date-time":
@@ -104,13 +116,14 @@ def instance_for_schema(schema: Any, root: Any | None = None, depth: int = 0) ->
             value = "2025-01-01"
         elif schema.get("format") == "email":
             value = "sandbox@example.com"
-        min_length = int(schema.get("minLength", 0) or 0)
-        value = value.ljust(min_length, "x")
+        value = value.ljust(min(_int(schema.get("minLength", 0)), 4096), "x")
         if "maxLength" in schema:
-            value = value[: int(schema["maxLength"])]
+            value = value[: _int(schema["maxLength"])]
         return value
     if kind in ("integer", "number"):
         value = schema.get("minimum", schema.get("exclusiveMinimum", 0))
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            value = 0
         if "exclusiveMinimum" in schema and "minimum" not in schema:
             value = value + 1
         return int(value) if kind == "integer" else float(value)
@@ -128,3 +141,7 @@ def words(text: str) -> list[str]:
     if tail:
         pieces.append(tail)
     return pieces or ([text] if text else [])
+
+
+def _int(value: Any) -> int:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0

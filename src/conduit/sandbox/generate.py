@@ -130,7 +130,8 @@ def forced_tool_reply(choice: Any, tools: list[tuple[str, Any]]) -> ScriptedRepl
     if choice == "required":
         name = tools[0][0]
     elif isinstance(choice, dict) and choice.get("type") == "function":
-        name = (choice.get("function") or {}).get("name") or choice.get("name")
+        function = choice.get("function")
+        name = function.get("name") if isinstance(function, dict) else choice.get("name")
     if name is None:
         return None
     parameters = dict(tools).get(name) or {"type": "object", "properties": {}}

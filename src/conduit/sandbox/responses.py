@@ -81,9 +81,14 @@ async def create(call: Call) -> Response:
         )
     tools = _validate_tools(body.get("tools") or [])
     text_format = ((body.get("text") or {}).get("format")) or {"type": "text"}
+    check_type(text_format, "object", "text.format")
     check_enum(text_format.get("type"), "text.format.type", ("text", "json_object", "json_schema"))
-    if text_format.get("type") == "json_schema" and "name" not in text_format:
-        raise missing("text.format.name")
+    if text_format.get("type") == "json_schema":
+        if "name" not in text_format:
+            raise missing("text.format.name")
+        if text_format.get("schema") is not None:
+            check_type(text_format["schema"], "object", "text.format.schema")
+    _validate_tool_choice(body.get("tool_choice"), tools)
 
     history: list[dict[str, Any]] = []
     previous_id = body.get("previous_response_id")
@@ -212,6 +217,9 @@ def _validate_tools(tools: list[Any]) -> list[dict[str, Any]]:
         if kind == "function":
             if "name" not in tool:
                 raise missing(f"tools[{i}].name")
+            check_type(tool["name"], "string", f"tools[{i}].name")
+            if tool.get("parameters") is not None:
+                check_type(tool["parameters"], "object", f"tools[{i}].parameters")
             echoed.append(
                 {
                     "type": "function",
@@ -255,6 +263,10 @@ def _input_messages(items: Any) -> list[dict[str, Any]]:
             check_type(content, "string|array", f"input[{i}].content")
             messages.append({"role": role, "content": content if isinstance(content, str) else text_of(content)})
         elif kind == "function_call":
+            for key in ("call_id", "name", "arguments"):
+                if key not in item:
+                    raise missing(f"input[{i}].{key}")
+                check_type(item[key], "string", f"input[{i}].{key}")
             messages.append(
                 {
                     "role": "assistant",
@@ -271,6 +283,7 @@ def _input_messages(items: Any) -> list[dict[str, Any]]:
         elif kind == "function_call_output":
             if "call_id" not in item:
                 raise missing(f"input[{i}].call_id")
+            check_type(item["call_id"], "string", f"input[{i}].call_id")
             output = item.get("output", "")
             messages.append(
                 {"role": "tool", "tool_call_id": item["call_id"], "content": output if isinstance(output, str) else text_of(output)}
@@ -392,3 +405,21 @@ async def _stream(payload: dict[str, Any], turn: Turn) -> AsyncIterator[bytes]:
         yield event("response.output_item.done", {"output_index": index, "item": item})
     final = "response.incomplete" if payload["status"] == "incomplete" else "response.completed"
     yield event(final, {"response": payload})
+
+
+def _validate_tool_choice(choice: Any, tools: list[dict[str, Any]]) -> None:
+    if choice is None:
+        return
+    if isinstance(choice, str):
+        check_enum(choice, "tool_choice", ("none", "auto", "required"))
+        return
+    check_type(choice, "object", "tool_choice")
+    if choice.get("type") is None:
+        raise missing("tool_choice.type")
+    if choice["type"] == "function":
+        name = choice.get("name")
+        if name is None:
+            raise missing("tool_choice.name")
+        check_type(name, "string", "tool_choice.name")
+        if name not in {t.get("name") for t in tools}:
+            raise invalid(f"Tool choice '{name}' not found in 'tools' parameter.", "tool_choice")
