@@ -78,3 +78,22 @@ def test_chat_session_with_commands(sandbox_env, tmp_path: Path) -> None:
     assert chats[0]["stream"] is True
     # the second message continues the same conversation
     assert [m["content"] for m in chats[1]["messages"] if m["role"] == "user"] == ["hola", "usa echo"]
+
+
+def test_optional_server_failure_is_announced_and_the_run_goes_on(sandbox_env, tmp_path: Path) -> None:
+    config = tmp_path / "mixed.json"
+    config.write_text(
+        json.dumps(
+            {
+                "mcpServers": {
+                    "py": {"command": sys.executable, "args": [str(MISBEHAVING)]},
+                    "db": {"command": sys.executable, "args": [str(MISBEHAVING), "--mode", "fail-start"], "optional": True},
+                }
+            }
+        )
+    )
+    sandbox_env.script(ScriptedReply(content="fine"))
+    result = _run(sandbox_env, tmp_path, "agent", "x", "--config", str(config), "--model", "gpt-5.4-mini", "--no-media")
+    assert result.returncode == 0, result.stderr
+    assert "optional MCP server 'db' is unavailable" in result.stderr and "permission denied" in result.stderr
+    assert result.stdout.strip() == "fine"

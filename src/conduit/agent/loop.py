@@ -36,7 +36,7 @@ DEFAULT_INSTRUCTIONS = "You are a helpful assistant. Use the tools when they hel
 class AgentEvent:
     """Something that happened during a run, for live display (CLI) or logging."""
 
-    kind: str  # "model" | "tool_call" | "tool_result" | "answer"
+    kind: str  # "model" | "delta" | "tool_call" | "tool_result" | "answer" | "server_unavailable"
     data: dict[str, Any]
 
 
@@ -119,6 +119,9 @@ class Agent:
 
             self._client = async_wire_client(session=self.session)
         self._manager = await self._open_manager()
+        if self._manager is not None:
+            for name, exc in self._manager.failures.items():
+                self._emit("server_unavailable", {"server": name, "error": exc.message})
         self._entered = True
         return self
 

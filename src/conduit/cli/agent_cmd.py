@@ -54,7 +54,9 @@ class _Display:
             return
         if self.quiet:
             return
-        if event.kind == "tool_call":
+        if event.kind == "server_unavailable":
+            err.print(f"[yellow]optional MCP server {event.data['server']!r} is unavailable:[/] {event.data['error']}")
+        elif event.kind == "tool_call":
             err.print(f"[cyan]→ {event.data['name']}[/] [dim]{str(event.data['arguments'])[:200]}[/]", highlight=False)
         elif event.kind == "tool_result":
             colour = "green" if event.data["status"] == "ok" else "red"

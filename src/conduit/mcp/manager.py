@@ -131,7 +131,8 @@ class MCPManager:
         for name, exc in errors.items():
             if self.servers[name].optional:
                 self.failures[name] = exc
-                log.warning("optional MCP server %r is unavailable: %s", name, exc.message)
+                # callers show ``failures`` their own way (CLI table, agent notice); the log is for tracing
+                log.info("optional MCP server %r is unavailable: %s", name, exc.message)
         if required:
             if len(required) == 1:
                 raise next(iter(required.values()))
