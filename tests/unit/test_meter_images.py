@@ -119,18 +119,20 @@ def test_read_gpt_image_usage_and_dalle_units() -> None:
     assert price("dall-e-3", usage).usd == Decimal("0.08")
 
 
-def test_substituted_dalle_request_is_translated_for_the_gpt_successor() -> None:
-    payload = _json({"model": "dall-e-3", "prompt": "un gato", "size": "1792x1024", "quality": "hd",
-                     "style": "vivid", "response_format": "url"})
+def test_dalle_request_is_translated_when_the_policy_substitutes(monkeypatch: pytest.MonkeyPatch) -> None:
+    body = {"model": "dall-e-3", "prompt": "un gato", "size": "1792x1024", "quality": "hd", "style": "vivid",
+            "response_format": "url"}
+    blocked = _json(body)
+    GEN.validate(blocked)  # policy "block": left alone, the lifecycle stage refuses it
+    assert blocked.json == body
+    monkeypatch.setattr("conduit.catalog.lifecycle.retired_policy", lambda: "substitute")
+    payload = _json(body)
     GEN.validate(payload)
-    payload.set_json({**payload.json, "model": "gpt-image-2.5-sunburst"})  # what the lifecycle stage does
-    GEN.prepare(payload)
-    assert payload.json == {"model": "gpt-image-2.5-sunburst", "prompt": "un gato (style: vivid)",
-                            "size": "1536x1024", "quality": "high"}
+    # the model stays: the lifecycle stage swaps it for gpt-image-2.5-sunburst, whose rules these now meet
+    assert payload.json == {"model": "dall-e-3", "prompt": "un gato (style: vivid)", "size": "1536x1024", "quality": "high"}
     # a caller's own custom size on a GPT image model is left alone
     own = _json({"model": "gpt-image-2", "prompt": "x", "size": "1792x1024"})
     GEN.validate(own)
-    GEN.prepare(own)
     assert own.json["size"] == "1792x1024"
 
 

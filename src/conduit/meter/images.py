@@ -120,7 +120,6 @@ class ImagesMeter:
             prompt = body.get("prompt")
             if not isinstance(prompt, str) or not prompt.strip():
                 raise ValidationError("The image request has no prompt.", "Describe the image in prompt=....")
-        payload.flags.add(f"validated_model={model}")
         n = body.get("n")
         if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 1):
             raise ValidationError(f"n must be a positive integer, got {n!r}.", "Ask for 1 to 10 images.")
@@ -130,15 +129,31 @@ class ImagesMeter:
         check_request(model, self.endpoint, body)
         if payload.content_type.startswith("multipart/"):
             self._check_uploads(model, form_of(payload))
+        else:
+            self._translate_for_substitution(payload, model)
 
     def prepare(self, payload: Payload) -> None:
-        """Translate DALL·E parameters when the lifecycle stage substituted a GPT image model."""
+        return None
+
+    def _translate_for_substitution(self, payload: Payload, model: str) -> None:
+        """Rewrite DALL·E parameters for the GPT image successor when the lifecycle stage will substitute it.
+
+        Runs at the end of *validate* (after the request was checked against the
+        DALL·E model it names), because the stages after it -- the lifecycle
+        substitution and the catalog's parameter check -- see the successor:
+        ``hd`` becomes ``high``, 1792x1024 becomes 1536x1024, the style moves into
+        the prompt and ``response_format`` goes (GPT image models answer base64).
+        """
+        from conduit.catalog import current_successor, lookup_model
+        from conduit.catalog.lifecycle import retired_policy
+
         body = payload.json
-        if body is None or not isinstance(body.get("model"), str) or _is_dalle(body["model"]):
+        spec = lookup_model(model)
+        if body is None or spec is None or not _is_dalle(model) or spec.status() != "retired":
             return
-        validated = [f for f in payload.flags if f.startswith("validated_model=")]
-        if not validated or not _is_dalle(validated[0].split("=", 1)[1]):
-            return  # no substitution: the caller's own GPT image parameters stand
+        successor = current_successor(model)
+        if successor is None or _is_dalle(successor) or retired_policy() != "substitute":
+            return
         new = dict(body)
         if new.get("size") in _SIZE_MAP:
             new["size"] = _SIZE_MAP[new["size"]]
