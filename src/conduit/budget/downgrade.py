@@ -122,7 +122,10 @@ def cheaper_plans(endpoint: str, meter: Meter, payload: Payload, current_model: 
     """Every candidate cheaper than the current worst case, cheapest first (empty if none)."""
     if endpoint not in _REPLANNABLE or payload.json is None:
         return []
-    from conduit.catalog import list_models, lookup_model
+    from conduit.catalog import list_models, lookup_model, price
+    from conduit.usage import Usage
+
+    probe = Usage(input_tokens=1, output_tokens=1)
 
     needs = needs_of(payload, current)
     ceiling: Decimal | None = current.usd if current is not None else None
@@ -133,6 +136,8 @@ def cheaper_plans(endpoint: str, meter: Meter, payload: Payload, current_model: 
     plans: list[Plan] = []
     for spec in list_models("chat"):
         if spec.name in (current_model, current_family) or not meets(spec, needs):
+            continue
+        if price(spec.name, probe, warn=False).usd is None:  # unpriced: cannot be compared (and must not warn)
             continue
         body = rewrite(payload, spec.name, spec)
         trial = Payload(raw=b"", content_type=payload.content_type, json=body)

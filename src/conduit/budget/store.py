@@ -112,6 +112,9 @@ class BudgetStore:
         self._cache_lock = threading.Lock()
         self._stored_cache: tuple[float, list[Budget]] = (0.0, [])
         self._last_recovery = 0.0
+        # SQLite admits one writer at a time; threads of one process queue on this lock (a fast
+        # hand-off) instead of on SQLite's busy handler, which sleeps in whole milliseconds.
+        self._writer_lock: threading.Lock | None = threading.Lock() if self.backend == "sqlite" else None
 
     # -- connections and transactions ---------------------------------------
     def _conn(self) -> Any:
@@ -139,6 +142,12 @@ class BudgetStore:
 
     def transact(self, body: Callable[[Any], T]) -> T:
         """Run ``body(conn)`` in one write transaction, retrying transient conflicts."""
+        if self._writer_lock is None:
+            return self._transact(body)
+        with self._writer_lock:
+            return self._transact(body)
+
+    def _transact(self, body: Callable[[Any], T]) -> T:
         delay = 0.002
         for attempt in range(_RETRIES):
             conn = self._conn()

@@ -22,7 +22,8 @@ import queue
 import threading
 import time
 from decimal import Decimal
-from typing import Any, Sequence
+from contextlib import contextmanager
+from typing import Any, Iterator, Sequence
 
 from conduit.errors import LedgerError
 from conduit.ledger.records import ExchangeRecord, ToolCallRecord
@@ -381,3 +382,35 @@ def _decimals(row: dict[str, Any]) -> dict[str, Any]:
             row[key] = Decimal(row[key])
     return row
 
+
+
+def schema_url(url: str, schema: str) -> str:
+    """``url`` with ``search_path`` set to ``schema`` (libpq ``options``), to keep a ledger apart in one database."""
+    from urllib.parse import quote
+
+    sep = "&" if "?" in url else "?"
+    return f"{url}{sep}options={quote(f'-csearch_path={schema}', safe='')}"
+
+
+@contextmanager
+def scratch_schema(url: str, prefix: str = "conduit_scratch") -> Iterator[str]:
+    """A throwaway schema in the database at ``url``; yields a URL that uses it, drops it afterwards.
+
+    For tests and benchmarks that need an empty ledger on a shared server.
+    """
+    import uuid
+
+    schema = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = connect_postgres(url)
+    try:
+        admin.execute(f'CREATE SCHEMA "{schema}"')
+    finally:
+        admin.close()
+    try:
+        yield schema_url(url, schema)
+    finally:
+        admin = connect_postgres(url)
+        try:
+            admin.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
+        finally:
+            admin.close()
