@@ -6,7 +6,6 @@ reading a file to answer -- runs here exactly as a user would run it.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest

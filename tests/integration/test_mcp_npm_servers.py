@@ -114,6 +114,21 @@ def test_http_server_dying_mid_call_is_a_tool_error_not_a_hang(transport: str) -
         anyio.run(main)
 
 
+def test_reference_server_sees_a_minimal_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-proj-mustnotleak000000000000000")
+    monkeypatch.setenv("GITHUB_TOKEN", "ghp_mustnotleak")
+
+    async def main() -> dict:
+        async with MCPManager([everything_stdio("ev")]) as mcp:
+            return json.loads((await mcp.call("ev__get-env", {})).text)
+
+    env = anyio.run(main)
+    assert "OPENAI_API_KEY" not in env and "GITHUB_TOKEN" not in env
+    assert "PATH" in env
+
+
 def test_transport_inferred_from_url() -> None:
     assert server_from_dict("a", {"url": "http://127.0.0.1:1/sse"}).transport == "sse"
     assert server_from_dict("a", {"url": "http://127.0.0.1:1/mcp"}).transport == "http"
