@@ -140,8 +140,12 @@ _OVERRIDE_SHORT = re.compile(
 _VOID_DECLARATION = re.compile(
     r"\b(?:previous|prior|above|earlier|original|system|old|initial|existing|developer'?s?)\s+(?:instructions|guidelines|rules|prompts?|"
     r"directives|policies|restrictions)\b[^.\n]{0,20}?\b(?:are|is|have been|were) (?:now )?(?:void|null|cancell?ed|revoked|obsolete|"
-    r"no longer (?:valid|in effect|active|apply|applicable)|invalid|overridden|suspended|disabled|lifted|deprecated)"
-    r"|\b(?:instrucciones|reglas|normas|directrices|restricciones)(?: \w+){0,3} (?:ya no (?:cuentan|valen|aplican|son validas)|"
+    r"no longer (?:valid|in effect|active|apply|applicable)|invalid|overridden|suspended|disabled|lifted|deprecated|outdated|"
+    r"superseded|expired|replaced)"
+    r"|\b(?:safety |system |your )?(?:rules|instructions|guidelines|restrictions|filters|policies) (?:were|are|had been) never "
+    r"(?:written|given|set|there|defined|in place)"
+    r"|\b(?:instrucciones|reglas|normas|directrices|restricciones) (?:anteriores|previas|del sistema|originales|iniciales) "
+    r"(?:ya no (?:cuentan|valen|aplican|son validas)|"
     r"quedan (?:anuladas|sin efecto|suspendidas)|estan (?:anuladas|suspendidas|desactivadas))"
 )
 _IGNORE_USER = re.compile(
@@ -182,6 +186,8 @@ _NO_LIMITS = re.compile(
     r"\b(?:without (?:any )?(?:\w+ )?(?:restrictions?|limits?|limitations?|filters?|rules|guidelines|censorship|ethics|"
     r"safeguards?|guardrails?|moderation)|no (?:\w+ )?(?:restrictions|filters?|limits|rules|guidelines|guardrails|safeguards)(?: whatsoever)?|"
     r"unrestricted|unfiltered|uncensored|break (?:the|your|all|any) (?:\w+ )?(?:rules|guidelines|restrictions|policies)|"
+    r"(?:pretend|imagine|assume) (?:that )?(?:there (?:are|were) no|you (?:have|had) no|you don't have any) (?:\w+ )?"
+    r"(?:rules|restrictions|guidelines|filters|limits|policies)|(?:no longer|not) bound by (?:\w+ )?(?:policy|policies|rules|guidelines)|"
     r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones)|"
     r"jailbreak(?:ed)?|jailbroken|developer mode|dev mode|god mode|dan mode|do anything now|"
     r"sin (?:restricciones|filtros|limites|reglas|censura|etica)|modo (?:desarrollador|dios|debug|administrador|"
@@ -193,7 +199,8 @@ _REVEAL_VERB = _words(
     r"reveal|show|print|display|output|repeat|recite|list|tell me|give me|return|dump|leak|share|spell out|"
     r"write out|what (?:is|are|was|were)|copy|paste|describe|quote|cite|reproduce|transcribe|"
     r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
-    r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon"
+    r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon|"
+    r"muestres|muestren|reveles|revelen|digas|des|ensenes|compartas|imprimas|repitas|escribas|copies"
 )
 _HIDDEN_PROMPT = _words(
     r"(?:system|initial|hidden|original|secret|internal|developer|pre-?)\s*(?:prompt|instructions|message|configuration|config)|"
@@ -206,7 +213,10 @@ _HIDDEN_PROMPT = _words(
     r"(?:given|told|provided|configured with|set up with)|"
     r"(?:instructions|prompt|rules|guidelines) (?:(?:that )?(?:your|the) (?:developers?|creators?|operators?|owners?) "
     r"(?:wrote|gave|set|provided|wrote you)|(?:before|above) my (?:first )?message)|"
-    r"(?:instrucciones|configuracion|reglas|normas|directrices) (?:que )?(?:te )?(?:dieron|dio|escribieron|programaron)|"
+    r"(?:instrucciones|configuracion|reglas|normas|directrices) (?:que )?(?:te )?(?:dieron|dio|escribieron|programaron|configuraron)|"
+    r"(?:reglas|instrucciones|directrices|normas) ocultas|(?:hidden|secret|internal) (?:rules|instructions|guidelines|directives)|"
+    r"(?:everything|all|anything) (?:in|from) your (?:context|context window|memory)|your context window|"
+    r"(?:everything|all|text|anything) (?:that )?(?:appears|comes|is) (?:before|above) ['\"]?(?:user|my message|this message)|"
     r"(?:tus|sus) directrices internas"
 )
 _KEY_WORDS = re.compile(
@@ -228,7 +238,8 @@ _SECRECY = re.compile(
     r"without the user(?:'s)? (?:knowing|knowledge|noticing|consent)|never mention this|do not mention (?:this|that|it)|"
     r"don't mention (?:this|that|it)|keep (?:this|it) (?:secret|hidden|confidential) from|"
     r"(?:silently|secretly|covertly|quietly) (?:post|send|upload|log|call|execute|run|include|forward|copy|"
-    r"exfiltrate|read|access|save|store|transmit)|"
+    r"exfiltrate|read|access|save|store|transmit|add|install|modify|change|delete|remove|create|write|grant|approve|disable)|"
+    r"no (?:mencionar|decir|revelar|informar|avisar)(?: nada)? (?:esto|esta \w+|este \w+|al usuario|de esto)|"
     r"(?:post|send|upload|log|forward|copy|exfiltrate|save|store|transmit)\b[^.\n]{0,100}\b(?:silently|secretly|covertly)|"
     r"no (?:le )?(?:digas|diga|menciones|mencione|informes|informe|avises|avise|muestres)(?: nada| esto)? al usuario|"
     r"sin que el usuario (?:lo )?(?:sepa|note|vea)|en secreto|silenciosamente|a escondidas|sin avisar al usuario|"
@@ -238,7 +249,7 @@ _SECRECY = re.compile(
 
 # --- data leaving: verbs of sending governing data nouns; sensitive targets
 _SEND_VERB = _words(
-    r"send|post|upload|exfiltrate|forward|transmit|email|e-mail|leak|sync|"
+    r"send|post|upload|exfiltrate|forward|transmit|email|e-mail|leak|sync|dm|"
     r"envia|envie|enviar|manda|mande|sube|suba|reenvia|transmite|filtra"
 )
 _WEAK_SEND_VERB = _words(
@@ -275,12 +286,12 @@ _URL = re.compile(r"\bhttps?://[^\s)\"'<>]+|\bwww\.[a-z0-9\-]+\.[a-z]{2,}[^\s)\"
 _MARKDOWN_IMAGE_URL = re.compile(r"!\[[^\]]*\]\(\s*https?://[^)\s]*[?&][^)\s]*=")
 _SENSITIVE_TARGET = re.compile(
     r"(?:~|\$home|/home/\w+|/root)/\.(?:ssh|aws|gnupg|docker|kube|netrc|bash_history|git-credentials|pgpass|npmrc|pypirc|env|cursor)"
-    r"|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|(?<![\w.])\.env\b|/etc/(?:passwd|shadow|sudoers)|/proc/self/environ"
+    r"|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|\bauthorized_keys\b|(?<![\w.])\.env\b|/etc/(?:passwd|shadow|sudoers)|/proc/self/environ"
     r"|\b(?:environment variables|env vars|variables de entorno|api keys?|master password|credentials|"
     r"credenciales|private keys?|claves? privadas?|payment credentials|card number)\b"
 )
 _ACCESS_VERB = re.compile(
-    r"\b(?:read|access|open|cat|extract|collect|gather|retrieve|fetch|get|include|dump|print|"
+    r"\b(?:read|access|open|cat|extract|collect|gather|retrieve|fetch|get|include|dump|print|grab|steal|harvest|"
     r"lee|leer|accede|acceder|extrae|extraer|obten|obtener|muestra|incluye)\b"
 )
 
@@ -288,18 +299,24 @@ _ACCESS_VERB = re.compile(
 _FAKE_BOUNDARY = re.compile(
     r"</?\s*(?:system|assistant|user|untrusted[\w\-]*|instructions?|important|hidden|admin|sys|secret|developer)\s*>"
     r"|<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>|\[/?inst\]|<<\s*/?sys\s*>>"
-    r"|^\s*#{2,}\s*(?:system|instruction|new instructions?)\b"
+    r"|^\s*#{1,}\s*(?:system|system prompt|instructions?|new instructions?)\s*:?\s*$"
     r"|\[(?:system|assistant|user|developer)\]\(#[\w\-]*\)|</?\s*information\s*>"
     r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?(?:instructions?|rules?|tasks?|directives?|orders)\s*:|"
-    r"nuevas instrucciones:?|nueva (?:regla|tarea|instruccion)\s*:|(?:hidden|invisible|secret) (?:text|note|instructions?|message|prompt)\s*[:\]]|"
+    r"nuevas instrucciones:?|nueva (?:regla|tarea|instruccion)\s*:|(?:instruccion|instrucciones|nota|mensaje) ocult[ao]s?\s*:|"
+    r"(?:assistant|ai|llm|model|agent|system)[_\- ]instructions?\b|(?:hidden|invisible|secret) (?:text|note|instructions?|message|prompt)\s*[:\]]|"
     r"texto oculto\s*:|"
     r"instrucciones del sistema|important system (?:note|instruction|message)|system (?:override|update|notice):|"
     r"maintainer note|security update)\b",
     re.MULTILINE,
 )
 _ROLE_LABEL = re.compile(
-    r"(?:^|(?<=[.!?]\s)|(?<=[\"'(\[{]))(?:P\.S\.\s*)?(?:SYSTEM|SISTEMA|ADMIN|ASSISTANT|ASISTENTE|System|Sistema|Assistant|Asistente|"
-    r"AI|IA|ChatGPT|GPT|Claude|Copilot|Gemini|LLM)\s*:",
+    r"(?:^|(?<=[.!?]\s)|(?<=[\"'(\[{]))(?:P\.S\.\s*)?(?:SYSTEM|SISTEMA|ADMIN|ASSISTANT|ASISTENTE)\s*:",
+    re.MULTILINE,
+)
+# mixed-case speaker labels are also how ordinary chat logs look: weaker evidence
+_SPEAKER_LABEL = re.compile(
+    r"(?:^|(?<=[.!?]\s)|(?<=[\"'(\[{]))(?:P\.S\.\s*)?(?:System|Sistema|Assistant|Asistente|AI|IA|ChatGPT|GPT|Claude|Copilot|"
+    r"Gemini|LLM)\s*:",
     re.MULTILINE,
 )
 # content hidden from a human reader but not from the model
@@ -321,21 +338,26 @@ _ADDRESSED = re.compile(
     r"you must (?:first|always|now|immediately)|before (?:returning|providing|responding|answering|giving)|"
     r"before you (?:can )?(?:solve|do|complete|answer|respond|continue|proceed)|"
     r"(?:to you|dear|hey|hello|hi|attention|note to|message (?:to|for)),? (?:the )?(?:gpt-?[\w.]*|chatgpt|claude|gemini|llama|"
-    r"copilot|bard|ai|assistant|model|llm|agent|chatbot|language model)"
+    r"copilot|bard|ai|assistant|model|llm|agent|chatbot|bot|language model)"
     r"(?=\s*[,:!.;]|\s+(?:you|please|must|should|when|before|ignore|do|now|here)\b)|"
     r"(?:nota|mensaje|aviso|instrucciones?) (?:importante )?(?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
     r"(?:ai|assistant|llm|agent|model)s? (?:reading|evaluating|reviewing|processing|summari[sz]ing) this\b|"
     r"(?:please|por favor),? (?:ai|assistant|ia|asistente)\b|"
+    r"(?:todo|note|task|instructions?|message|disclaimer|notice|reminder) (?:for|to) (?:the |any |all )?(?:\w+ )?"
+    r"(?:agents?|assistants?|ai|models?|llms?|bots?)(?: readers| systems| crawlers)?\b\s*[:,]|"
+    r"\b(?:for|to) (?:all |any )?(?:ai|llm|language model|assistant|bot|model|agent)s?(?: readers| systems| agents| assistants| crawlers)\s*:|"
+    r"when you (?:summari[sz]e|read|process|answer|respond to|describe|translate|review) (?:this|these|it)\b|"
+    r"(?:cualquier|toda|la|el|una?) (?:ia|asistente|modelo|agente|bot) que (?:lea|procese|resuma|analice|vea) (?:esto|este|esta)|"
     r"(?:ai|assistant|llm|agent|model|bot|chatbot|asistente|modelo|agente|ia)(?: agent| assistant| model)?\s*[,:]\s*(?:please |now |por favor )?"
     r"(?:stop|ignore|forget|do|don't|you|send|book|call|delete|forward|email|upload|tell|say|add|include|write|reply|respond|"
     r"open|click|visit|go|make|give|transfer|pay|after|when|before|new|olvida|ignora|envia|borra|responde|di|dile|haz)\b|"
     r"(?:when|if|once|after) (?:an? |the |any )?(?:ai|assistant|agent|model|llm|chatbot|bot)s? (?:reads?|sees?|process(?:es)?|"
     r"summari[sz]es?|is reading|parses?|finds?) (?:this|these)|"
     r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?)(?: [\w\-]+){0,2} (?:must|should|shall|are required to|need to|"
-    r"have to|will) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|tell|reply|respond|send|"
+    r"have to) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|tell|reply|respond|send|"
     r"forward|give|mark|classify|call|execute|run|output|print|add|write|click|visit|open|delete|transfer|book|buy|pay|accept|grant)\b|"
     r"instruccion(?:es)? (?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
-    r"antes de (?:responder|contestar|devolver))\b"
+    r"antes de (?:responder|contestar|devolver)\b)"
 )
 _TASK_VERBS = (
     "write create generate compose draft recommend suggest analyze analyse summarize summarise translate encrypt "
@@ -359,6 +381,7 @@ _TOOL_CALL = re.compile(
     r"|(?:using|use|via) the `?[a-z_][\w\-]*`? tool|(?:force|make) `?[a-z_]\w*`?\(\)"
     r"|(?:always|first|must|should) (?:call|invoke|use) (?:the |this )?`?[a-z_][\w\-]*`?(?: tool)?"
     r"|(?:call|invoke|run|trigger|execute) `?[a-z]+_[a-z_]+`?(?= with\b| using\b| and\b|[\s.,;:]*$)"
+    r"|(?:call|invoke|run|trigger|execute) `?[a-z_][\w.]*\("
     r"|(?:llama|invoca|usa|ejecuta) (?:a )?(?:la )?(?:herramienta|funcion) `?\w+`?)"
 )
 _DESTRUCTIVE = re.compile(
@@ -369,6 +392,8 @@ _DESTRUCTIVE = re.compile(
 )
 _PRIVILEGE_CLAIM = re.compile(
     r"\b(?:i am|i'm) (?:the |an? |your )?(?:\w+ )?(?:admin|administrator|developer|owner|creator|ceo|supervisor|sysadmin)\b|"
+    r"\b(?:as|como) (?:the |your |el |la |tu )?(?:\w+ )?(?:admin|administrator|administrador|developer|desarrollador|owner|"
+    r"dueno|supervisor|sysadmin)(?: del sistema| of (?:this|the) system)?,? (?:i|te|yo)\b|"
     r"\b(?:soy|yo soy) (?:el |la |un |una |tu )?(?:\w+ )?(?:admin|administrador|administradora|desarrollador|desarrolladora|duen[oa]|supervisor)\b|"
     r"\b(?:the )?user (?:is|has) (?:an? )?(?:admin|administrator|supervisor|vip|root|full (?:access|permissions))|"
     r"\b(?:the )?(?:user|admin|administrator|developer|owner|operator) (?:has|have) (?:already )?(?:authori[sz]ed|approved|permitted|allowed|"
@@ -423,7 +448,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _SEND_TO_DEST: ("send", "post", "upload", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi", "mand",
                     "sube", "suba", "reenvi", "transmite", "filtra"),
     _VOID_DECLARATION: ("void", "null", "cancel", "revoked", "obsolete", "no longer", "invalid", "overridden", "suspended",
-                        "disabled", "lifted", "deprecated", "ya no", "quedan", "estan"),
+                        "disabled", "lifted", "deprecated", "outdated", "superseded", "expired", "replaced", "never", "ya no",
+                        "quedan", "estan"),
     _IGNORE_USER: ("ignor", "disregard", "forget", "overrid", "skip", "discard", "drop", "neglect", "olvid", "omit", "descart",
                    "caso omiso", "pasa por alto", "stop", "abandon"),
     _EXFIL_COMMAND: ("curl", "wget", "nc ", "ncat", "scp", "rsync", "ftp", "invoke-webrequest"),
@@ -465,7 +491,7 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "exfiltration": (0.3, 0.6),
     "exfil_url": (0.25, 0.4),
     "exfil_command": (0.6, 0.65),
-    "send_to_destination": (0.3, 0.45),
+    "send_to_destination": (0.25, 0.35),
     "sensitive_target": (0.25, 0.3),
     "fake_boundary": (0.35, 0.6),
     "role_label": (0.2, 0.45),
@@ -639,6 +665,8 @@ def _role_labels(original: str, c: _Collector) -> None:
     # case-sensitive on the original text: "SYSTEM:" as a speaker label, not "system:" in YAML
     for match in _ROLE_LABEL.finditer(original):
         c.add("role_label", f"speaker label {match.group(0).strip()!r} inside the text", match.start(), match.end())
+    for match in _SPEAKER_LABEL.finditer(original):
+        c.add("role_label", f"speaker label {match.group(0).strip()!r} inside the text", match.start(), match.end(), 0.5)
 
 
 def _decoded_payloads(text: str) -> list[str]:
