@@ -81,8 +81,11 @@ CHAT_FIELDS = {
 }
 
 
+_client = httpx2.Client(timeout=30)  # one keep-alive connection: hypothesis sends hundreds of requests
+
+
 def _post(sandbox: Sandbox, path: str, body: Any) -> httpx2.Response:
-    return httpx2.post(f"{sandbox.base_url}{path}", json=body, headers={"Authorization": f"Bearer {sandbox.api_key}"}, timeout=30)
+    return _client.post(f"{sandbox.base_url}{path}", json=body, headers={"Authorization": f"Bearer {sandbox.api_key}"})
 
 
 def _assert_sane(response: httpx2.Response) -> None:
@@ -98,7 +101,7 @@ def server() -> Any:
         yield sandbox
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=st.fixed_dictionaries({}, optional=CHAT_FIELDS))
 def test_chat_never_500(server: Sandbox, body: dict[str, Any]) -> None:
     response = _post(server, "/chat/completions", body)
@@ -119,7 +122,7 @@ RESPONSES_FIELDS = {
 }
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(body=st.fixed_dictionaries({}, optional=RESPONSES_FIELDS))
 def test_responses_never_500(server: Sandbox, body: dict[str, Any]) -> None:
     _assert_sane(_post(server, "/responses", body))
@@ -143,7 +146,7 @@ OTHER_FIELDS = {
 }
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(path=OTHER, body=st.one_of(st.fixed_dictionaries({}, optional=OTHER_FIELDS), _json))
 def test_other_endpoints_never_500(server: Sandbox, path: str, body: Any) -> None:
     _assert_sane(_post(server, path, body))
