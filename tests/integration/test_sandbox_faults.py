@@ -136,3 +136,13 @@ def test_fault_validation() -> None:
         Fault("meltdown")
     with pytest.raises(ValueError):
         Fault("rate_limit", probability=2)
+
+
+@pytest.mark.parametrize(("kind", "status"), [("request_timeout", 408), ("conflict", 409)])
+def test_retryable_client_statuses(client: openai.OpenAI, sandbox: Sandbox, kind: str, status: int) -> None:
+    sandbox.inject(Fault(kind, retry_after=0.5))
+    with pytest.raises(openai.APIStatusError) as info:
+        _chat(client)
+    assert info.value.status_code == status
+    assert info.value.response.headers["retry-after-ms"] == "500"
+    assert _chat(client).choices

@@ -18,6 +18,8 @@ from typing import Any
 FAULT_KINDS = (
     "rate_limit",
     "insufficient_quota",
+    "request_timeout",
+    "conflict",
     "server_error",
     "bad_gateway",
     "unavailable",
@@ -36,8 +38,9 @@ class Fault:
       seconds, rounded up), ``retry-after-ms`` (exact) and ``x-ratelimit-*``
       headers; ``retry_after`` defaults to 1 s.
     - ``insufficient_quota``: 429 ``insufficient_quota`` (billing), no Retry-After.
-    - ``server_error`` (500), ``bad_gateway`` (502), ``unavailable`` (503),
-      ``timeout`` (504); ``retry_after`` adds a Retry-After header if given.
+    - ``request_timeout`` (408), ``conflict`` (409), ``server_error`` (500),
+      ``bad_gateway`` (502), ``unavailable`` (503), ``timeout`` (504);
+      ``retry_after`` adds Retry-After headers if given.
     - ``slow``: waits ``delay`` seconds, then answers normally.
     - ``drop``: closes the connection without any response.
     - ``stream_drop``: a streaming request gets ``after_chunks`` events, then

@@ -348,6 +348,8 @@ def _fault_error(fault: Fault, model: str | None) -> APIError:
             code="insufficient_quota",
         )
     status, text = {
+        "request_timeout": (408, "Request timed out."),
+        "conflict": (409, "The request conflicted with another request being processed."),
         "server_error": (500, "The server had an error while processing your request. Sorry about that!"),
         "bad_gateway": (502, "Bad gateway."),
         "unavailable": (503, "The engine is currently overloaded, please try again later."),
@@ -356,7 +358,7 @@ def _fault_error(fault: Fault, model: str | None) -> APIError:
     return APIError(
         status,
         (fault.message or text) + " (conduit sandbox simulation)",
-        type="server_error",
+        type="server_error" if status >= 500 else "invalid_request_error",
         code=None,
         headers=headers,
     )
