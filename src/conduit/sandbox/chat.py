@@ -10,7 +10,7 @@ from starlette.responses import JSONResponse, Response
 
 from conduit.sandbox import models as _models
 from conduit.sandbox.content import digest, make_id, text_of, words
-from conduit.sandbox.counting import count_messages, count_text
+from conduit.sandbox.counting import count_messages
 from conduit.sandbox.errors import invalid, missing
 from conduit.sandbox.generate import REASONING_EFFORTS, Turn, forced_tool_reply, make_turn
 from conduit.sandbox.http import Call, sse_data, sse_response
