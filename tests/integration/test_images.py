@@ -214,5 +214,6 @@ def test_cli_image_refuses_invalid_size_before_sending(sandbox_env, tmp_path) ->
     result = _cli(["image", PROMPT, "--model", "gpt-image-1.5", "--size", "800x600", "--no-moderate"],
                   sandbox_env, tmp_path, tmp_path / "cli.db")
     assert result.returncode == 2
-    assert "800x600" in result.stderr and "1024x1024" in result.stderr and "Traceback" not in result.stderr
+    message = " ".join(result.stderr.split())
+    assert "800x600" in message and "1024x1024" in message and "Traceback" not in message
     assert sandbox_env.requests == []
