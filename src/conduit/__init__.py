@@ -83,6 +83,12 @@ _EXPORTS: dict[str, str] = {
     "screen_request": "conduit.guard.policy",
     "scan_tool": "conduit.guard.tooldefs",
     "tool_fingerprint": "conduit.guard.tooldefs",
+    # media (images, transcription, speech)
+    "screen_prompts": "conduit.media.moderation",
+    "ContentFlagged": "conduit.media.moderation",
+    "split_text": "conduit.media.text",
+    "join_audio": "conduit.media.join",
+    "split_audio": "conduit.media.split",
     # sandbox
     "Sandbox": "conduit.sandbox",
     # resilience
