@@ -128,7 +128,7 @@ _INSTRUCTION_NOUN = _words(
     r"restrictions?|constraints?|policies|policy|programming|orders|commands|context|safety|filters?|"
     r"instrucciones|instruccion|reglas?|indicaciones|directrices|normas|restricciones|ordenes|prompts?|"
     r"configuracion|programacion|directivas|limites|consignas|anweisungen|anweisung|regeln|consignes|regles|istruzioni|"
-    r"instrucoes|regras|diretrizes"
+    r"instrucoes|regras|diretrizes|pautas|lineamientos|politicas"
 )
 _OVERRIDE = re.compile(r"\b" + _OVERRIDE_VERB + r"\b" + (_GAP % 5) + _INSTRUCTION_NOUN + r"\b")
 _OVERRIDE_SHORT = re.compile(
@@ -142,6 +142,8 @@ _VOID_DECLARATION = re.compile(
     r"directives|policies|restrictions)\b[^.\n]{0,20}?\b(?:are|is|have been|were) (?:now )?(?:void|null|cancell?ed|revoked|obsolete|"
     r"no longer (?:valid|in effect|active|apply|applicable)|invalid|overridden|suspended|disabled|lifted|deprecated|outdated|"
     r"superseded|expired|replaced)"
+    r"|\b(?:everything|all|the text|anything) (?:before|above) (?:this|here)(?: line| point| message)? (?:was|is|were) "
+    r"(?:a test|fake|not real|irrelevant|a joke|just a test|noise)"
     r"|\b(?:safety |system |your )?(?:rules|instructions|guidelines|restrictions|filters|policies) (?:were|are|had been) never "
     r"(?:written|given|set|there|defined|in place)"
     r"|\b(?:instrucciones|reglas|normas|directrices|restricciones) (?:anteriores|previas|del sistema|originales|iniciales) "
@@ -164,8 +166,14 @@ _PRIOR = re.compile(
 _ROLE_CHANGE = re.compile(
     r"\b(?:(?:you are now|you're now)(?! (?:\w+ed|logged|signed|able|ready|part|eligible|on|off|in the|subscribed|set up|all set|free to)\b)|"
     r"you will now be|from now on,? you|from now on,? act|immerse yourself (?:in|into) the role|"
-    r"from this (?:point|moment) (?:forward|on),? you|henceforth,? you|"
+    r"from now on,? (?:\w+ )?(?:append|add|respond|reply|answer|include|always|never|say|write|use|speak|talk|end|start|sign)|"
+    r"from this (?:point|moment) (?:forward|on),? you|henceforth,? you|going forward,? you|for the rest of this (?:conversation|chat),? you|"
+    r"(?:desde este momento|de ahora en adelante|en adelante|desde ahora),? (?:\w+ ){0,2}(?:respondes|responderas|eres|seras|obedeces|"
+    r"obedeceras|sigues|seguiras|actuas|actuaras)|stop being (?:an? |the )?(?:\w+ )?(?:assistant|ai|chatbot|bot|model)|"
+    r"deja de ser (?:un |una |el |la )?(?:asistente|ia|chatbot|bot|modelo)|"
+    r"the (?:real|actual|true|new) (?:instructions|task|rules|orders) (?:are|is)|las (?:verdaderas|nuevas|autenticas) instrucciones son|"
     r"you (?:will )?now (?:follow|obey|answer to|work for|serve|take orders from)|(?:follow|obey) only (?:my|these|the following)|"
+    r"(?:respondes|obedeces|sigues) (?:solo|solamente|unicamente) (?:a )?mis (?:ordenes|instrucciones)|"
     r"your (?:new|real|actual|true) (?:task|instructions?|role|goal|objective|purpose) (?:is|are)|"
     r"tu (?:nueva|verdadera|autentica) (?:tarea|mision|funcion|instruccion|objetivo) es|(?:hazme|hazle) caso solo a|"
     r"take on the (?:role|persona) of|adopt the (?:role|persona) of|"
@@ -175,17 +183,19 @@ _ROLE_CHANGE = re.compile(
 )
 _PRETEND = re.compile(
     r"\b(?:pretend (?:to be|you are|that you)|act as(?: if you were)?|roleplay as|role-play as|imagine you are|"
-    r"behave as|play the role of|finge (?:que eres|ser)|finja (?:que es|ser)|actua como|actue como|haz de cuenta que eres|"
+    r"behave as|play the role of|let'?s roleplay|let'?s role-play|juguemos a que|finge (?:que eres|ser)|finja (?:que es|ser)|actua como|actue como|haz de cuenta que eres|"
     r"simula (?:ser|que eres)|comportate como)\b"
 )
 _PRIVILEGED_ROLE = re.compile(
-    r"\b(?:admin|administrator|root|sysadmin|superuser|super user|developer|god|terminal|shell|hacker|"
+    r"\b(?:admin|administrator|root|sysadmin|superuser|super user|developer|god|terminal|shell|hacker|full privileges|"
     r"administrador|desarrollador|superusuario|dios|modo dios)\b"
 )
 _NO_LIMITS = re.compile(
     r"\b(?:without (?:any )?(?:\w+ )?(?:restrictions?|limits?|limitations?|filters?|rules|guidelines|censorship|ethics|"
     r"safeguards?|guardrails?|moderation)|no (?:\w+ )?(?:restrictions|filters?|limits|rules|guidelines|guardrails|safeguards)(?: whatsoever)?|"
     r"unrestricted|unfiltered|uncensored|break (?:the|your|all|any) (?:\w+ )?(?:rules|guidelines|restrictions|policies)|"
+    r"(?:safety|safe[_ ]?mode|filter(?:s|ing)?|guardrails?|moderation|censorship|restrictions?|alignment)\s*[=:]\s*"
+    r"(?:off|false|0|none|disabled|no)\b|"
     r"(?:pretend|imagine|assume) (?:that )?(?:there (?:are|were) no|you (?:have|had) no|you don't have any) (?:\w+ )?"
     r"(?:rules|restrictions|guidelines|filters|limits|policies)|(?:no longer|not) bound by (?:\w+ )?(?:policy|policies|rules|guidelines)|"
     r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones)|"
@@ -204,7 +214,9 @@ _REVEAL_VERB = _words(
 )
 _HIDDEN_PROMPT = _words(
     r"(?:system|initial|hidden|original|secret|internal|developer|pre-?)\s*(?:prompt|instructions|message|configuration|config)|"
-    r"your (?:prompt|instructions|rules|configuration|guidelines|directives)|"
+    r"your (?:\w+ ){0,2}(?:prompt|instructions|rules|configuration|guidelines|directives|programming)|"
+    r"(?:tus|sus) (?:\w+ )?(?:instrucciones|reglas|pautas|directrices|normas|indicaciones)|"
+    r"what (?:you were|you've been|you have been) (?:told|given|instructed)|(?:que|lo que) te (?:dijeron|indicaron|ordenaron|pidieron) antes|"
     r"(?:prompt|instrucciones|mensaje) (?:del|de) (?:sistema|configuracion)(?: inicial)?|"
     r"(?:tu|su) (?:prompt|configuracion|instrucciones|programacion)|configuracion inicial|instrucciones iniciales|"
     r"(?:words|palabras) (?:of|in|de|en) (?:your|tu) prompt|el prompt|"
@@ -220,7 +232,8 @@ _HIDDEN_PROMPT = _words(
     r"(?:tus|sus) directrices internas"
 )
 _KEY_WORDS = re.compile(
-    r"\b(?:(?:activation|license|product|serial|windows) keys?|claves? de (?:activacion|licencia|producto)|passwords?|contrasenas?)\b"
+    r"\b(?:(?:activation|license|product|serial|windows) keys?|claves? de (?:activacion|licencia|producto)|passwords?|contrasenas?|"
+    r"pins?|pin codes?|card numbers?|ssns?|social security numbers?)\b"
 )
 _DAN_CONTEXT = re.compile(
     r"do anything now|jailbr|\bmode\b|you are|you're|act as|persona|stay in character|character|eres|ahora|modo|from now on|"
@@ -266,7 +279,8 @@ _SENSITIVE_NOUN = (
 )
 _DATA_NOUN = _words(
     _SENSITIVE_NOUN + r"|data|history|messages|transcript|files?|contents?|payload|queries|outputs|requests|"
-    r"code snippets|report data|thread|emails|inbox|contacts|addresses|documents|notes|"
+    r"code snippets|report data|thread|emails|inbox|contacts|addresses|documents|notes|phone numbers?|home address(?:es)?|"
+    r"personal data|pii|social security numbers?|"
     r"datos|mensajes|archivos?|contenido|correos|contactos|direcciones|documentos"
 )
 _EXFIL = re.compile(r"\b" + _SEND_VERB + r"\b" + (_GAP % 6) + _DATA_NOUN + r"\b")
@@ -287,11 +301,12 @@ _MARKDOWN_IMAGE_URL = re.compile(r"!\[[^\]]*\]\(\s*https?://[^)\s]*[?&][^)\s]*="
 _SENSITIVE_TARGET = re.compile(
     r"(?:~|\$home|/home/\w+|/root)/\.(?:ssh|aws|gnupg|docker|kube|netrc|bash_history|git-credentials|pgpass|npmrc|pypirc|env|cursor)"
     r"|\bid_(?:rsa|ed25519|ecdsa|dsa)\b|\bauthorized_keys\b|(?<![\w.])\.env\b|/etc/(?:passwd|shadow|sudoers)|/proc/self/environ"
+    r"|/(?:etc|run|var/run)/secrets\b|\b(?:root|admin|administrator|master|db|database|wifi) password\b"
     r"|\b(?:environment variables|env vars|variables de entorno|api keys?|master password|credentials|"
     r"credenciales|private keys?|claves? privadas?|payment credentials|card number)\b"
 )
 _ACCESS_VERB = re.compile(
-    r"\b(?:read|access|open|cat|extract|collect|gather|retrieve|fetch|get|include|dump|print|grab|steal|harvest|"
+    r"\b(?:read|access|open|cat|extract|collect|gather|retrieve|fetch|get|include|dump|print|grab|steal|harvest|paste|enter|"
     r"lee|leer|accede|acceder|extrae|extraer|obten|obtener|muestra|incluye)\b"
 )
 
@@ -299,7 +314,7 @@ _ACCESS_VERB = re.compile(
 _FAKE_BOUNDARY = re.compile(
     r"</?\s*(?:system|assistant|user|untrusted[\w\-]*|instructions?|important|hidden|admin|sys|secret|developer)\s*>"
     r"|<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>|\[/?inst\]|<<\s*/?sys\s*>>"
-    r"|^\s*#{1,}\s*(?:system|system prompt|instructions?|new instructions?)\s*:?\s*$"
+    r"|^\s*#{1,}\s*(?:system|system prompt|new instructions?)\s*:?\s*$"
     r"|\[(?:system|assistant|user|developer)\]\(#[\w\-]*\)|</?\s*information\s*>"
     r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?(?:instructions?|rules?|tasks?|directives?|orders)\s*:|"
     r"nuevas instrucciones:?|nueva (?:regla|tarea|instruccion)\s*:|(?:instruccion|instrucciones|nota|mensaje) ocult[ao]s?\s*:|"
@@ -343,7 +358,11 @@ _ADDRESSED = re.compile(
     r"(?:nota|mensaje|aviso|instrucciones?) (?:importante )?(?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
     r"(?:ai|assistant|llm|agent|model)s? (?:reading|evaluating|reviewing|processing|summari[sz]ing) this\b|"
     r"(?:please|por favor),? (?:ai|assistant|ia|asistente)\b|"
-    r"(?:todo|note|task|instructions?|message|disclaimer|notice|reminder) (?:for|to) (?:the |any |all )?(?:\w+ )?"
+    r"(?:^|[.!?;]\s+|,\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?(?:ai|assistant|model|llm|bot|chatbot|agent|"
+    r"gpt|chatgpt|claude|ia|asistente|modelo)\s*,\s*(?=(?:please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|"
+    r"send|tell|say|add|append|include|write|reply|respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|"
+    r"olvida|ignora|envia|borra|responde|di|dile|haz|a partir|desde|cuando|por favor)\b)|"
+    r"(?:todo|note|task|instructions?|message|disclaimer|notice|reminder|ps|p\.s\.|hint|tip|aside|memo) (?:for|to) (?:the |any |all )?(?:\w+ )?"
     r"(?:agents?|assistants?|ai|models?|llms?|bots?)(?: readers| systems| crawlers)?\b\s*[:,]|"
     r"\b(?:for|to) (?:all |any )?(?:ai|llm|language model|assistant|bot|model|agent)s?(?: readers| systems| agents| assistants| crawlers)\s*:|"
     r"when you (?:summari[sz]e|read|process|answer|respond to|describe|translate|review) (?:this|these|it)\b|"
@@ -388,7 +407,9 @@ _DESTRUCTIVE = re.compile(
     r"\brm\s+-(?:rf|fr|r)\b|\bdrop\s+(?:table|database)\b|\bdelete\s+(?:all|every|the database)\b|\bformat\s+c:|"
     r"\bmkfs\b|\bchmod\s+-?r?\s*777\b|\bcurl\b[^\n|]*\|\s*(?:ba|z)?sh\b|\bwget\b[^\n|]*\|\s*(?:ba|z)?sh\b|"
     r"\bcurl\b[^\n]*\s-(?:d|f|F|T)\s*@|\bnc\s+-e\b|"
-    r"\b(?:borra|elimina|borrar|eliminar) (?:la base de datos|todos? (?:los|las)|toda la)\b|\bdestruye\b"
+    r"\b(?:borra|elimina|borrar|eliminar) (?:la base de datos|todos? (?:los|las)|toda la)\b|\bdestruye\b|"
+    r"\b(?:wipe|erase|purge|delete|remove|destroy) (?:all (?:of )?)?(?:the |my |your |their )?(?:user'?s'? |customer'?s'? )?"
+    r"(?:\w+ )?(?:files|folders?|drafts|emails|inbox|data|records|database|repos?|repositor(?:y|ies)|backups|accounts?|history)\b"
 )
 _PRIVILEGE_CLAIM = re.compile(
     r"\b(?:i am|i'm) (?:the |an? |your )?(?:\w+ )?(?:admin|administrator|developer|owner|creator|ceo|supervisor|sysadmin)\b|"
@@ -399,7 +420,10 @@ _PRIVILEGE_CLAIM = re.compile(
     r"\b(?:the )?(?:user|admin|administrator|developer|owner|operator) (?:has|have) (?:already )?(?:authori[sz]ed|approved|permitted|allowed|"
     r"granted) you to\b|\b(?:el usuario|el administrador) (?:te )?(?:ha )?(?:autorizado|permitido|aprobado)\b|"
     r"\bel usuario es (?:un |el )?(?:admin|administrador|supervisor|vip|root)|\b(?:tiene|tengo) permisos totales|"
-    r"\bacceso total\b|\bfull (?:admin )?access\b|\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
+    r"\bacceso total\b|\bfull (?:admin )?access\b|\b(?:full|root|admin|unlimited) (?:privileges|permissions|control)\b|"
+    r"\bthis is (?:your|the) (?:operator|developer|creator|admin|administrator|owner|system)(?: speaking)?\b|"
+    r"\b(?:habla|te habla) (?:tu|el) (?:operador|desarrollador|creador|administrador)\b|"
+    r"\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
     r"\b(?:rules?|restrictions?|limits?|policies) (?:do not|don't|no longer|doesn't|does not) apply|"
     r"\b(?:las )?(?:reglas|restricciones|limites|normas)(?: de \w+)? (?:no|ya no) (?:aplican|se aplican)"
 )
@@ -408,6 +432,40 @@ _DECODE_EXEC = re.compile(
     r"(?:and |y )?(?:then )?(?:execute|run|follow|obey|ejecuta|sigue|obedece|ejecutar)\b"
 )
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+
+# --- directive features: several independent hints that a piece of *data* is talking to the model.
+# One hint is normal (docs say "the model should return JSON"); three or more in one text rarely are.
+_FEATURES: dict[str, re.Pattern[str]] = {
+    "mentions an AI reader": re.compile(
+        r"\b(?:ai|a\.i\.|llms?|language models?|assistants?|chatbots?|bots?|agents?|models?|summari[sz]ers?|copilot|gpt[\w.\-]*|"
+        r"chatgpt|claude|gemini|ia|asistentes?|modelos?|agentes?)\b"
+    ),
+    "uses directive modals": re.compile(
+        r"\b(?:must|should|shall|need to|needs to|have to|has to|(?:are|is) required to|please|make sure|be sure to|"
+        r"debe|deben|debes|tienes que|tiene que|hay que|por favor|asegurate)\b"
+    ),
+    "talks about the user": re.compile(
+        r"\b(?:the user|the user's|users'|the human|the reader|the customer's|el usuario|al usuario|del usuario|los usuarios)\b"
+    ),
+    "talks about the model's output": re.compile(
+        r"\b(?:(?:your|tu|su|each of your|every) (?:reply|replies|response|responses|answer|answers|summary|output|respuesta|resumen)|"
+        r"(?:say|state|tell|write|claim|mention|respond|reply|answer)(?: to)? (?:that|the user|the reader|with)|"
+        r"(?:di|dile|responde|contesta|decir|responder) (?:que|al usuario|con))\b"
+    ),
+    "refers to itself as content": re.compile(
+        r"\b(?:this (?:page|file|document|e-?mail|message|note|text|comment|review|site|article|pdf|ticket|interview|result)|"
+        r"(?:esta|este) (?:pagina|nota|web|documento|archivo|correo|mensaje|texto|comentario|resena|sitio))\b"
+    ),
+    "asks for covert action": re.compile(
+        r"\b(?:silently|secretly|quietly|covertly|without (?:telling|mentioning|notifying|informing)|do not (?:tell|mention|reveal)|"
+        r"sin (?:avisar|decir|mencionar)|en secreto|a escondidas)\b"
+    ),
+}
+
+
+def _directive_features(folded: str) -> list[str]:
+    return [name for name, pattern in _FEATURES.items() if pattern.search(folded)]
+
 
 # descriptive/defensive context: the text talks *about* attacks
 _DESCRIPTIVE = re.compile(
@@ -430,14 +488,21 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _OVERRIDE_SHORT: ("ignor", "disregard", "forget", "overrid", "bypass", "skip", "discard", "drop", "neglect",
                       "olvid", "omit", "descart", "caso omiso", "pasa por alto", "oubliez", "vergiss", "esquec", "dimentica"),
     _ROLE_CHANGE: ("you are now", "you're now", "you will now", "from now on", "no longer", "freed", "unlocked",
-                   "reprogrammed", "persona", "eres", "seras", "a partir de ahora", "desde ahora", "rol"),
+                   "reprogrammed", "persona", "eres", "seras", "a partir de ahora", "desde", "rol", "role", "from this",
+                   "henceforth", "going forward", "rest of this", "adelante", "stop being", "deja de ser", "the real",
+                   "the actual", "the true", "the new", "instrucciones son", "you now", "you will now", "only",
+                   "solo", "unicamente", "your new", "your real", "your actual", "your true", "tu nueva", "tu verdadera",
+                   "tu autentica", "caso solo", "follow", "obey"),
     _PRETEND: ("pretend", "act as", "roleplay", "role-play", "imagine you", "behave as", "fing", "actua", "actue",
-               "haz de cuenta", "simula", "comportate"),
+               "haz de cuenta", "simula", "comportate", "play the role"),
     _NO_LIMITS: ("without", "no ", "unrestricted", "unfiltered", "uncensored", "jailbr", "mode", "do anything now",
-                 "sin ", "modo "),
+                 "sin ", "modo ", "break", "romp", "salt", "pretend", "imagine", "assume", "bound", "safe", "filter",
+                 "guardrail", "moderation", "censorship", "restriction", "alignment"),
     _PROMPT_LEAK: ("prompt", "instruction", "configuration", "config", "message", "rules", "guidelines", "directives",
                    "instrucciones", "configuracion", "programacion", "mensaje", "texto", "contenido", "text", "words",
-                   "everything", "content", "palabras"),
+                   "everything", "content", "palabras", "dijeron", "told", "given", "instructed", "indicaron", "ordenaron",
+                   "pidieron", "pautas", "directrices", "normas", "reglas", "programming", "context", "memory", "above",
+                   "before", "setup"),
     _SECRECY: ("user", "usuario", "silently", "secretly", "covertly", "quietly", "secreto", "silenciosamente",
                "escondidas", "mention", "knowing"),
     _EXFIL: ("send", "post", "upload", "exfil", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi",
@@ -448,7 +513,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _SEND_TO_DEST: ("send", "post", "upload", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi", "mand",
                     "sube", "suba", "reenvi", "transmite", "filtra"),
     _VOID_DECLARATION: ("void", "null", "cancel", "revoked", "obsolete", "no longer", "invalid", "overridden", "suspended",
-                        "disabled", "lifted", "deprecated", "outdated", "superseded", "expired", "replaced", "never", "ya no",
+                        "disabled", "lifted", "deprecated", "outdated", "superseded", "expired", "replaced", "never", "test",
+                        "fake", "not real", "irrelevant", "joke", "noise", "ya no",
                         "quedan", "estan"),
     _IGNORE_USER: ("ignor", "disregard", "forget", "overrid", "skip", "discard", "drop", "neglect", "olvid", "omit", "descart",
                    "caso omiso", "pasa por alto", "stop", "abandon"),
@@ -460,7 +526,7 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _FAKE_BOUNDARY: ("<", "[", "##", "end of", "instruction", "instrucciones", "important system",
                      "system ", "maintainer", "security update"),
     _DESTRUCTIVE: ("rm ", "drop", "delete", "format", "mkfs", "chmod", "curl", "wget", "nc ", "borr", "elimin",
-                   "destruye"),
+                   "destruye", "wipe", "erase", "purge", "remove", "destroy"),
     _PRIVILEGE_CLAIM: ("i am", "i'm", "user", "usuario", "permisos", "acceso total", "access", "authorized", "apply",
                        "aplican"),
     _DECODE_EXEC: ("decod", "decrypt", "deobfusc", "descifra"),
@@ -498,6 +564,7 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "hidden_channel": (0.3, 0.45),
     "addressed_directive": (0.1, 0.5),
     "imperative_line": (0.0, 0.35),
+    "directive_features": (0.0, 0.55),
     "tool_invocation": (0.1, 0.45),
     "destructive_command": (0.4, 0.3),
     "privilege_claim": (0.4, 0.5),
@@ -643,6 +710,9 @@ def _collect(folded: str, c: _Collector) -> None:
     for match in _find(_DECODE_EXEC, folded):
         c.add_match("decode_execute", "asks to decode and execute hidden content", match)
     if c.untrusted:
+        features = _directive_features(folded)
+        if len(features) >= 3 and "mentions an AI reader" in features:
+            c.add("directive_features", "data addressed to the model: " + ", ".join(features), factor=0.75 if len(features) == 3 else 1.0)
         for match in _IMPERATIVE_LINE.finditer(folded):
             if len(match.group(0).split()) >= 5:
                 c.add_match("imperative_line", "stand-alone imperative sentence inside data", match)
