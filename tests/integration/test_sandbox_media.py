@@ -303,3 +303,22 @@ def test_image_edit_with_several_images_and_mask(client: openai.OpenAI, sandbox:
             prompt="x",
         )
     assert info.value.param == "mask"
+
+
+def test_image_streaming_with_partial_images(client: openai.OpenAI) -> None:
+    events = list(client.images.generate(model="gpt-image-2", prompt="a boat", stream=True, partial_images=2, quality="low"))
+    assert [e.type for e in events] == ["image_generation.partial_image"] * 2 + ["image_generation.completed"]
+    assert [e.partial_image_index for e in events[:2]] == [0, 1]
+    final = events[-1]
+    assert _png_size(base64.b64decode(final.b64_json)) == (1024, 1024)
+    assert final.usage.output_tokens == 272 + 2 * 100
+    with pytest.raises(openai.BadRequestError) as info:
+        client.images.generate(model="gpt-image-2", prompt="a boat", partial_images=2)
+    assert info.value.param == "partial_images"
+
+
+def test_transcription_logprobs(client: openai.OpenAI) -> None:
+    result = client.audio.transcriptions.create(model="gpt-4o-transcribe", file=("a.wav", _wav_bytes(1.0)), include=["logprobs"])
+    assert "".join(lp.token for lp in result.logprobs) == result.text
+    events = list(client.audio.transcriptions.create(model="gpt-4o-transcribe", file=("a.wav", _wav_bytes(1.0)), include=["logprobs"], stream=True))
+    assert all(e.logprobs for e in events)

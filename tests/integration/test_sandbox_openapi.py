@@ -123,6 +123,10 @@ def test_embeddings_moderations_models_match_spec(post: Any, sandbox: Sandbox) -
 
 def test_images_match_spec(post: Any) -> None:
     validate(post("/images/generations", {"model": "gpt-image-2", "prompt": "a lighthouse", "quality": "low"}).json(), "ImagesResponse")
+    stream = post("/images/generations", {"model": "gpt-image-2", "prompt": "a lighthouse", "stream": True, "partial_images": 1})
+    events = [json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: ")]
+    validate(events[0], "ImageGenPartialImageEvent")
+    validate(events[1], "ImageGenCompletedEvent")
 
 
 def test_transcription_matches_spec(sandbox: Sandbox) -> None:
@@ -146,3 +150,23 @@ def test_transcription_matches_spec(sandbox: Sandbox) -> None:
 def test_errors_match_spec(post: Any) -> None:
     for body in ({"model": "gpt-4o-mini", "messages": []}, {"model": "gpt-4", "messages": USER}):
         validate(post("/chat/completions", body).json(), "ErrorResponse")
+
+
+def test_audio_stream_events_match_spec(post: Any, sandbox: Sandbox) -> None:
+    from conduit.sandbox.media.audio import wav
+
+    speech = post("/audio/speech", {"model": "gpt-4o-mini-tts", "voice": "coral", "input": "Hola", "stream_format": "sse"})
+    events = [json.loads(line[6:]) for line in speech.text.splitlines() if line.startswith("data: ")]
+    for event in events[:-1]:
+        validate(event, "SpeechAudioDeltaEvent")
+    validate(events[-1], "SpeechAudioDoneEvent")
+    transcript = httpx2.post(
+        f"{sandbox.base_url}/audio/transcriptions",
+        headers={"Authorization": f"Bearer {sandbox.api_key}"},
+        files={"file": ("a.wav", wav(1.5, "x"), "audio/wav")},
+        data={"model": "gpt-4o-transcribe", "stream": "true"},
+    )
+    events = [json.loads(line[6:]) for line in transcript.text.splitlines() if line.startswith("data: ")]
+    for event in events[:-1]:
+        validate(event, "TranscriptTextDeltaEvent")
+    validate(events[-1], "TranscriptTextDoneEvent")

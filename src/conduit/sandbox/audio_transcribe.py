@@ -126,8 +126,13 @@ async def _handle(call: Call, *, translate: bool) -> Response:
             "total_tokens": audio_tokens + text_tokens + output_tokens,
         }
     headers = {"x-conduit-audio-seconds": f"{seconds:.3f}"}
+    include = _as_list(body.get("include"))
+    for value in include:
+        check_enum(value, "include", ("logprobs",))
+    if include and whisper:
+        raise invalid("include[] logprobs is only supported for the gpt-4o transcribe models.", "include", "unsupported_value")
     if stream:
-        return sse_response(_stream(text, usage), headers=headers)
+        return sse_response(_stream(text, usage, "logprobs" in include), headers=headers)
     segments = _segments(text, seconds)
     if fmt == "text":
         return PlainTextResponse(text + "\n", headers=headers)
@@ -163,7 +168,10 @@ async def _handle(call: Call, *, translate: bool) -> Response:
             },
             headers=headers,
         )
-    return JSONResponse({"text": text, "usage": usage}, headers=headers)
+    payload = {"text": text, "usage": usage}
+    if "logprobs" in include:
+        payload["logprobs"] = _logprobs(text)
+    return JSONResponse(payload, headers=headers)
 
 
 def _duration(upload: Upload) -> float:
@@ -246,7 +254,25 @@ def _subtitles(segments: list[dict[str, Any]], *, srt: bool) -> str:
     return "\n".join(lines) + "\n"
 
 
-async def _stream(text: str, usage: dict[str, Any]) -> AsyncIterator[bytes]:
+async def _stream(text: str, usage: dict[str, Any], logprobs: bool = False) -> AsyncIterator[bytes]:
+    every: list[dict[str, Any]] = []
     for piece in words(text):
-        yield sse_data({"type": "transcript.text.delta", "delta": piece, "logprobs": None})
-    yield sse_data({"type": "transcript.text.done", "text": text, "logprobs": None, "usage": usage})
+        event: dict[str, Any] = {"type": "transcript.text.delta", "delta": piece}
+        if logprobs:
+            event["logprobs"] = _logprobs(piece)
+            every += event["logprobs"]
+        yield sse_data(event)
+    done: dict[str, Any] = {"type": "transcript.text.done", "text": text, "usage": usage}
+    if logprobs:
+        done["logprobs"] = every
+    yield sse_data(done)
+
+
+def _logprobs(text: str) -> list[dict[str, Any]]:
+    """Deterministic log probabilities per word piece (``include[]=logprobs``)."""
+    from conduit.sandbox.content import digest
+
+    return [
+        {"token": piece, "logprob": -round(int(digest(piece)[:4], 16) / 0xFFFF * 0.5, 6), "bytes": list(piece.encode())}
+        for piece in words(text)
+    ]

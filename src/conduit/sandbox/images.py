@@ -14,7 +14,7 @@ from __future__ import annotations
 import base64
 import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, AsyncIterator
 
 from starlette.responses import JSONResponse, Response
 
@@ -22,7 +22,7 @@ from conduit.sandbox import models as _models
 from conduit.sandbox.content import digest, make_id
 from conduit.sandbox.counting import count_text
 from conduit.sandbox.errors import APIError, invalid, missing
-from conduit.sandbox.http import Call, Upload
+from conduit.sandbox.http import Call, Upload, sse_event, sse_response
 from conduit.sandbox.media import images as _images
 from conduit.sandbox.validate import check_enum, check_params, check_range, check_string_length
 
@@ -167,8 +167,12 @@ def _respond(call: Call, info: _models.ModelInfo, prompt: Any, *, input_image_to
             raise invalid("Transparent background requires output_format png or webp.", "background", "unsupported_value")
         if output_format == "svg" and n != 1:
             raise invalid("SVG output requires n=1.", "n", "invalid_value")
-        if body.get("stream"):
-            raise invalid("Streaming image generation is not supported by the conduit sandbox.", "stream", "unsupported_value")
+        partial = body.get("partial_images")
+        check_range(partial, "partial_images", minimum=0, maximum=3, integer=True)
+        if partial is not None and not body.get("stream"):
+            raise invalid("partial_images is only supported when stream is true.", "partial_images", "unsupported_parameter")
+        if body.get("stream") and output_format in ("gif", "svg"):
+            raise invalid(f"Streaming is not supported with output_format '{output_format}'.", "stream", "unsupported_value")
     else:
         for name in ("background", "moderation", "output_format", "output_compression", "partial_images"):
             if body.get(name) is not None:
@@ -194,7 +198,9 @@ def _respond(call: Call, info: _models.ModelInfo, prompt: Any, *, input_image_to
     if family.gpt_image:
         resolved_quality = "medium" if quality == "auto" else quality
         text_tokens = count_text(prompt, "gpt-4o")
-        output_tokens = n * _output_tokens(width, height, resolved_quality)
+        partials = int(body.get("partial_images") or 0) if body.get("stream") else 0
+        # each partial image is billed as 100 extra output image tokens
+        output_tokens = n * (_output_tokens(width, height, resolved_quality) + 100 * partials)
         payload.update(
             {
                 "background": "transparent" if body.get("background") == "transparent" else "opaque",
@@ -210,7 +216,35 @@ def _respond(call: Call, info: _models.ModelInfo, prompt: Any, *, input_image_to
                 },
             }
         )
+        if body.get("stream"):
+            prefix = "image_edit" if call.path.endswith("/edits") else "image_generation"
+            seeds = [digest(model, prompt, index) for index in range(n)]
+            return sse_response(_stream(prefix, payload, seeds, partials, width, height, created))
     return JSONResponse(payload)
+
+
+async def _stream(
+    prefix: str, payload: dict[str, Any], seeds: list[str], partials: int, width: int, height: int, created: int
+) -> AsyncIterator[bytes]:
+    """``{prefix}.partial_image`` events (earlier renders of the same picture), then ``{prefix}.completed``."""
+    common = {
+        "background": payload["background"],
+        "created_at": created,
+        "output_format": payload["output_format"],
+        "quality": payload["quality"],
+        "size": payload["size"],
+    }
+    for item, seed in zip(payload["data"], seeds):
+        for index in range(partials):
+            draft = _images.encode(payload["output_format"], width, height, f"{seed}:partial:{index}")
+            yield sse_event(
+                f"{prefix}.partial_image",
+                {"type": f"{prefix}.partial_image", "b64_json": base64.b64encode(draft).decode(), "partial_image_index": index, **common},
+            )
+        yield sse_event(
+            f"{prefix}.completed",
+            {"type": f"{prefix}.completed", "b64_json": item["b64_json"], "usage": payload["usage"], **common},
+        )
 
 
 def _only_for(body: dict[str, Any], name: str, allowed: tuple[str, ...], model: str) -> None:
