@@ -67,8 +67,7 @@ def _assert_one_settlement_per_exchange(rows: list[dict[str, Any]]) -> None:
         settled = [r for r in group if r["status"] != "retried"]
         assert len(settled) == 1, f"{exchange_id} settled {len(settled)} times"
         assert settled[0]["id"] == exchange_id
-        attempts = sorted(r["attempt"] for r in group)
-        assert attempts == [0] or attempts == list(range(1, len(group) + 1))  # 0: nothing was sent
+        assert sorted(r["attempt"] for r in group) == list(range(1, len(group) + 1))
 
 
 # -- 429 bursts -------------------------------------------------------------------------
@@ -366,7 +365,25 @@ def test_circuit_opens_fails_fast_and_probes_again_later(sandbox_env, clock, eve
     rows = _rows()
     _assert_one_settlement_per_exchange(rows)
     refused = [r for r in rows if r["error_class"] == "CircuitOpenError"]
-    assert len(refused) == 1 and refused[0]["cost_usd"] == 0 and refused[0]["attempt"] == 0
+    assert len(refused) == 1 and refused[0]["cost_usd"] == 0 and refused[0]["http_status"] is None
+
+
+def test_circuit_opening_mid_retry_stops_the_retries(sandbox_env, clock) -> None:
+    sandbox_env.inject(Fault("server_error", count=None))
+    breaker = {"window": 3, "min_calls": 3, "failure_ratio": 1.0}
+    with use_resilience(_resilience(clock, max_attempts=6, circuit_breaker=breaker)):
+        client = conduit.OpenAI()
+    with pytest.raises(CircuitOpenError):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    assert len(sandbox_env.requests) == 3  # the 4th attempt was refused by the open breaker
+    rows = _rows()
+    _assert_one_settlement_per_exchange(rows)
+    assert [(r["attempt"], r["status"], r["error_class"]) for r in rows] == [
+        (1, "retried", "server_error"),
+        (2, "retried", "server_error"),
+        (3, "retried", "server_error"),
+        (4, "error", "CircuitOpenError"),
+    ]
 
 
 def test_fallback_after_retries_exhausted_is_recorded_and_shown(sandbox_env, clock, events) -> None:

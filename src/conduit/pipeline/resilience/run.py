@@ -139,18 +139,38 @@ class ExchangeRun:
 
     # -- driving the loop --------------------------------------------------------------
     def run_sync(self, send: Callable[[], Attempt]) -> Attempt:
+        # hot path: most calls succeed (or fail for good) at once; tenacity's loop is
+        # built only when the first attempt needs a retry, and resumes from it
+        first: Attempt | None = self._attempt_sync(send)
+        if first is not None and not first.verdict.retryable and first.verdict.reason != "circuit_open":
+            return first
         while True:
+            pending = [first] if first is not None else []
+            first = None
+
+            def attempt_once() -> Attempt:
+                return pending.pop() if pending else self._attempt_sync(send)
+
             retrying = Retrying(sleep=self.clock.sleep, **self._tenacity())
-            attempt: Attempt = retrying(self._attempt_sync, send)
+            attempt: Attempt = retrying(attempt_once)
             following = self._fallback_after(attempt)
             if following is None:
                 return self._final(attempt)
             self._switch(attempt, following)
 
     async def run_async(self, send: Callable[[], Awaitable[Attempt]]) -> Attempt:
+        first: Attempt | None = await self._attempt_async(send)
+        if first is not None and not first.verdict.retryable and first.verdict.reason != "circuit_open":
+            return first
         while True:
+            pending = [first] if first is not None else []
+            first = None
+
+            async def attempt_once() -> Attempt:
+                return pending.pop() if pending else await self._attempt_async(send)
+
             retrying = AsyncRetrying(sleep=self.clock.asleep, **self._tenacity())
-            attempt: Attempt = await retrying(self._attempt_async, send)
+            attempt: Attempt = await retrying(attempt_once)
             following = self._fallback_after(attempt)
             if following is None:
                 return self._final(attempt)
@@ -169,29 +189,47 @@ class ExchangeRun:
         blocked = self._before_send()
         if blocked is not None:
             return blocked
-        ticket = self._take_rate()
-        if ticket is not None and ticket.wait > 0:
-            self.clock.sleep(ticket.wait)
-        return self._after_send(send(), ticket)
+        try:
+            ticket = self._take_rate()
+            if ticket is not None and ticket.wait > 0:
+                self.clock.sleep(ticket.wait)
+            attempt = send()
+        except BaseException:
+            self._abandon()
+            raise
+        return self._after_send(attempt, ticket)
 
     async def _attempt_async(self, send: Callable[[], Awaitable[Attempt]]) -> Attempt:
         blocked = self._before_send()
         if blocked is not None:
             return blocked
-        ticket = self._take_rate()
-        if ticket is not None and ticket.wait > 0:
-            await self.clock.asleep(ticket.wait)
-        return self._after_send(await send(), ticket)
+        try:
+            ticket = self._take_rate()
+            if ticket is not None and ticket.wait > 0:
+                await self.clock.asleep(ticket.wait)
+            attempt = await send()
+        except BaseException:
+            self._abandon()
+            raise
+        return self._after_send(attempt, ticket)
 
     # -- one attempt -------------------------------------------------------------------
     def _before_send(self) -> Attempt | None:
         if self.breaker is not None and not self.breaker.allow():
-            self.exchange.attempt = self.attempts  # nothing sent for this one: 0 if nothing at all
-            return self._stamp(Attempt(CIRCUIT_OPEN), None)
+            # refused by the breaker: numbered like an attempt, but nothing is sent (or recorded as sent)
+            self.exchange.attempt = self.attempts + 1
+            refused = self._stamp(Attempt(CIRCUIT_OPEN), None)
+            refused.number = self.attempts + 1
+            return refused
         self.attempts += 1
         self.model_attempts += 1
         self.exchange.attempt = self.attempts
         return None
+
+    def _abandon(self) -> None:
+        """An attempt ended by an exception that is not a network failure (cancelled, refused, a bug)."""
+        if self.breaker is not None:
+            self.breaker.record("neutral")  # says nothing about the endpoint; frees a half-open probe slot
 
     def _take_rate(self) -> Ticket | None:
         if self.limiter is None:
@@ -200,8 +238,6 @@ class ExchangeRun:
         if ticket.wait > 0:
             if ticket.wait > self.limiter.rule.max_queue:
                 self.limiter.cancel(ticket, request_sent=False)
-                if self.breaker is not None:
-                    self.breaker.record("neutral")  # give back a half-open probe slot
                 raise RateLimitQueueFull(self.exchange.model, ticket.wait, self.limiter.rule.max_queue)
             self._publish("queued", wait_s=ticket.wait)
             self._waited(ticket.wait)
