@@ -85,17 +85,21 @@ def test_chat_stream_chunks_match_spec(post: Any, sandbox: Sandbox) -> None:
         validate(json.loads(line), "CreateChatCompletionStreamResponse")
 
 
-def test_responses_match_spec(post: Any) -> None:
+def test_responses_match_spec(post: Any, sandbox: Sandbox) -> None:
     response = post("/responses", {"model": "gpt-5.4", "input": "hola", "instructions": "Sé breve"})
     validate(response.json(), "Response")
-    stream = post("/responses", {"model": "gpt-4.1-mini", "input": "hola", "stream": True})
+    tools = [{"type": "function", "name": "f", "parameters": {"type": "object", "properties": {}}}]
+    sandbox.script(ScriptedReply(tool_calls=[{"name": "f", "arguments": {"x": 1}}]))
+    validate(post("/responses", {"model": "gpt-4.1-mini", "input": "hola", "tools": tools}).json(), "Response")
+    sandbox.script(ScriptedReply(content="Hola", tool_calls=[{"name": "f", "arguments": {"x": 1}}]))
+    stream = post("/responses", {"model": "gpt-4.1-mini", "input": "hola", "stream": True, "tools": tools})
     events = [json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: ")]
     kinds = set()
     for event in events:
         # validate against the event's own schema (the union's anyOf hides the reason of a mismatch)
         validate(event, _EVENT_SCHEMAS[event["type"]])
         kinds.add(event["type"])
-    assert {"response.created", "response.output_text.delta", "response.completed"} <= kinds
+    assert {"response.created", "response.output_text.delta", "response.function_call_arguments.done", "response.completed"} <= kinds
 
 
 _EVENT_SCHEMAS = {
