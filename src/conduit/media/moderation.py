@@ -39,6 +39,7 @@ __all__ = [
     "ModerationScreen",
     "moderate",
     "moderation_scope",
+    "moderation_validator",
     "screen_prompts",
 ]
 
@@ -151,6 +152,40 @@ def moderation_scope(settings: Any = None) -> str:
         raise ConfigurationError(f"Unknown [media] moderate_prompts = {value!r} in conduit.toml.",
                                  f"Use one of: {', '.join(_SCOPES)}.")
     return value
+
+
+class _LazyWireClient:
+    """A wire client created on first use: building one builds a pipeline, whose stages may build this screen."""
+
+    def __init__(self, api_key: str | None, base_url: str | None) -> None:
+        self._args = (api_key, base_url)
+        self._client: Any = None
+
+    def post(self, *args: Any, **kwargs: Any) -> Any:
+        if self._client is None:
+            from conduit.pipeline.clients import wire_client
+
+            self._client = wire_client(api_key=self._args[0], base_url=self._args[1])
+        return self._client.post(*args, **kwargs)
+
+
+def moderation_validator(settings: Any = None) -> ModerationScreen | None:
+    """The screen ``[media] moderate_prompts`` asks for (None when "off"), for the pipeline's stage list.
+
+    Its moderation calls use the settings' endpoint and key, through a wire
+    client made on first use.
+    """
+    if settings is None:
+        from conduit.settings import get_settings
+
+        settings = get_settings()
+    scope = moderation_scope(settings)
+    if scope == "off":
+        return None
+    model = str(settings.section("media").get("moderation_model", DEFAULT_MODEL))
+    client = _LazyWireClient(None, settings.base_url)
+    return ModerationScreen(client, endpoints=ALL_ENDPOINTS if scope == "all" else IMAGE_ENDPOINTS,  # type: ignore[arg-type]
+                            model=model)
 
 
 def _transport_of(client: Any) -> Any:
