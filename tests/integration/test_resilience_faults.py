@@ -217,6 +217,8 @@ def test_timeouts_exhausted_raise_the_sdk_timeout_error(sandbox_env, clock) -> N
     rows = _rows()
     _assert_one_settlement_per_exchange(rows)
     assert [(r["status"], r["error_class"]) for r in rows] == [("retried", "ReadTimeout"), ("error", "ReadTimeout")]
+    # both were sent and may have been processed: cost unknown (the budget keeps their estimate), never "free"
+    assert all(r["cost_usd"] is None and r["price_source"] == "unknown:maybe-billed" for r in rows)
 
 
 # -- never retried ----------------------------------------------------------------------
@@ -480,6 +482,7 @@ def test_budget_refusing_an_extension_stops_the_retries(sandbox_env, clock, even
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     assert len(sandbox_env.requests) == 2
     assert [c[0] for c in gate.calls] == ["reserve", "extend", "settle"]
+    assert gate.calls[-1][1] is None  # the last drop may have been billed too: settle at the estimate
     assert "budget" in events[-1].describe()
     _assert_one_settlement_per_exchange(_rows())
 

@@ -204,6 +204,7 @@ class Pipeline:
         status_override: str | None = None,
         wait_ms: float | None = None,
         fallback_from: str | None = None,
+        maybe_billed: bool = False,
     ) -> ExchangeRecord:
         if exchange.finished:
             raise RuntimeError(f"exchange {exchange.id} settled twice")
@@ -212,6 +213,8 @@ class Pipeline:
         ok = error_class is None and status is not None and status < 400
         if ok or usage.total_tokens or usage.images or usage.characters or usage.audio_seconds:
             usd, source, version = cost_of(exchange.model, usage)
+        elif maybe_billed:  # sent, then timed out / dropped: it may have been processed; the budget keeps the estimate
+            usd, source, version = None, "unknown:maybe-billed", None
         else:  # OpenAI does not bill failed requests
             usd, source, version = Decimal(0), "no-charge", None
         # settle

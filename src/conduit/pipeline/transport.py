@@ -74,7 +74,7 @@ class _Delivery:
 
     def _settle_failure(self, run: ExchangeRun, exchange: Exchange, attempt: Attempt) -> BaseException:
         if attempt.error is not None:
-            self.pipeline.fail(exchange, attempt.error, **run.trail(attempt))
+            self.pipeline.fail(exchange, attempt.error, maybe_billed=attempt.verdict.maybe_billed, **run.trail(attempt))
             return attempt.error
         error = run.circuit_error()
         self.pipeline.fail(exchange, error, **run.trail(attempt))
