@@ -14,7 +14,6 @@ import os
 import subprocess
 import sys
 import types
-import warnings
 from decimal import Decimal
 from pathlib import Path
 

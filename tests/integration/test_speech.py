@@ -180,3 +180,18 @@ def test_cli_refuses_instructions_on_tts1_before_sending(sandbox_env, tmp_path) 
                   sandbox_env, tmp_path, tmp_path / "cli.db")
     assert result.returncode == 2 and "does not accept instructions" in " ".join(result.stderr.split())
     assert sandbox_env.requests == [] and not (tmp_path / "x.mp3").exists()
+
+
+def test_async_client_is_metered_the_same_way(sandbox_env) -> None:
+    import asyncio
+
+    async def main() -> bytes:
+        client = conduit.AsyncOpenAI()
+        response = await client.audio.speech.create(model="tts-1", voice="alloy", input=HOLA, response_format="aac")
+        await client.close()
+        return response.content
+
+    audio = asyncio.run(main())
+    assert audio_seconds(audio, "aac") > 0
+    [row] = _rows()
+    assert row["status"] == "ok" and row["characters"] == 22 and row["cost_usd"] == Decimal(15) * 22 / 1_000_000
