@@ -89,7 +89,7 @@ def output_paths(output: Optional[Path], count: int, extension: str, stem: str) 
 
 def image(
     prompt: str = typer.Argument(..., help="What the image should show."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help=f"Image model (default: [media] image_model or {DEFAULT_IMAGE_MODEL})."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help=f"Image model (default: \\[media] image_model or {DEFAULT_IMAGE_MODEL})."),
     size: Optional[str] = typer.Option(None, "--size", "-s", help="e.g. 1024x1024, 1536x1024, 1024x1536, auto (DALL·E 3: 1792x1024...)."),
     quality: Optional[str] = typer.Option(None, "--quality", "-q", help="low|medium|high|auto (DALL·E 3: standard|hd)."),
     style: Optional[str] = typer.Option(None, "--style", help="vivid|natural (DALL·E 3 only)."),

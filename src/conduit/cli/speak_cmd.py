@@ -49,8 +49,8 @@ def _format(fmt: Optional[str], output: Optional[Path]) -> str:
 def speak(
     text: str = typer.Argument("", help="What to say ('-' reads standard input)."),
     file: Optional[Path] = typer.Option(None, "--file", exists=True, dir_okay=False, help="Read the text from this file."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help=f"TTS model (default: [media] speech_model or {DEFAULT_SPEECH_MODEL})."),
-    voice: Optional[str] = typer.Option(None, "--voice", "-v", help=f"Voice (default: [media] voice or {DEFAULT_VOICE})."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help=f"TTS model (default: \\[media] speech_model or {DEFAULT_SPEECH_MODEL})."),
+    voice: Optional[str] = typer.Option(None, "--voice", "-v", help=f"Voice (default: \\[media] voice or {DEFAULT_VOICE})."),
     instructions: Optional[str] = typer.Option(None, "--instructions", "-i", help="How to speak (gpt-4o-mini-tts only)."),
     fmt: Optional[str] = typer.Option(None, "--format", help="mp3 | wav | opus | aac | flac | pcm (default: from -o, else mp3)."),
     speed: Optional[float] = typer.Option(None, "--speed", help="0.25 to 4.0 (1.0 is normal)."),

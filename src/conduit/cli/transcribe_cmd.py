@@ -44,7 +44,7 @@ def _limits(model: str) -> tuple[int, float | None]:
 
 def transcribe(
     file: Path = typer.Argument(..., exists=True, dir_okay=False, readable=True, help="Audio file (wav, mp3, m4a, ogg, flac, webm...)."),
-    model: Optional[str] = typer.Option(None, "--model", "-m", help=f"Speech-to-text model (default: [media] transcribe_model or {DEFAULT_TRANSCRIBE_MODEL})."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help=f"Speech-to-text model (default: \\[media] transcribe_model or {DEFAULT_TRANSCRIBE_MODEL})."),
     language: Optional[str] = typer.Option(None, "--language", "-l", help="ISO-639-1 code of the spoken language, e.g. es."),
     fmt: str = typer.Option("text", "--format", "-f", help="text | json | srt | vtt (srt/vtt: whisper-1, gpt-transcribe)."),
     prompt: Optional[str] = typer.Option(None, "--prompt", help="Context or spellings to guide the model."),
