@@ -552,3 +552,42 @@ def _mock_client(handler: Any, resilience: Resilience, tmp: Any = None) -> opena
     transport = GovernedTransport(Pipeline(ledger), httpx2.MockTransport(handler), resilience=resilience)
     http = httpx2.Client(transport=transport)
     return openai.OpenAI(api_key="sk-test", base_url="http://mock.test/v1", http_client=http, max_retries=0)
+
+
+# -- with conduit.budget's real gate ----------------------------------------------------
+
+
+def test_real_budget_holds_every_attempt_that_may_have_been_billed(sandbox_env, clock) -> None:
+    from conduit.budget import Budget, budget_status
+
+    sandbox_env.inject(Fault("drop", count=2))
+    with Budget("global", "5"):
+        with use_resilience(_resilience(clock)):
+            client = conduit.OpenAI()
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=40)
+        [status] = budget_status("global")
+    rows = _rows()
+    _assert_one_settlement_per_exchange(rows)
+    [final] = _settled(rows)
+    # the answer's actual cost, plus the worst case of each dropped attempt (their cost is unknown)
+    assert status.spent == pytest.approx(final["cost_usd"] + 2 * final["estimate_usd"], abs=Decimal("1e-9"))
+    assert status.reserved == 0 and status.calls == 1
+
+
+def test_real_budget_too_small_for_a_retry_stops_it_before_sending(sandbox_env, clock, events) -> None:
+    from conduit.budget import Budget
+
+    sandbox_env.inject(Fault("drop", count=None))
+    probe = conduit.OpenAI()
+    sandbox_env.reset()
+    probe.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=40)
+    worst = _rows()[0]["estimate_usd"]
+    sandbox_env.inject(Fault("drop", count=None))
+    with Budget("session:tight", worst * Decimal("2.5")):  # room for 2 worst cases, not 3
+        with conduit.scope(session="tight"):
+            with use_resilience(_resilience(clock)):
+                client = conduit.OpenAI()
+            with pytest.raises(openai.APIConnectionError):
+                client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=40)
+    assert len(sandbox_env.requests) == 1 + 2  # the probe, then 2 attempts: a third could overspend
+    assert events[-1].kind == "give_up" and "budget" in events[-1].describe()
