@@ -132,4 +132,16 @@ MIGRATIONS: Final[list[tuple[int, str, str]]] = [
         )
         """,
     ),
+    (
+        4,
+        "shared client-side rate limits (token buckets per base URL and model)",
+        """
+        CREATE TABLE IF NOT EXISTS rate_limit_buckets (
+            key TEXT PRIMARY KEY,
+            requests DOUBLE PRECISION,
+            tokens DOUBLE PRECISION,
+            stamp DOUBLE PRECISION NOT NULL
+        )
+        """,
+    ),
 ]
