@@ -362,3 +362,18 @@ def test_poisoned_tool_definition_is_withheld_until_approved(ledger_db: Path, tm
 
     _run(main)
     assert store.get("py", "get_weather").source == "user"
+
+
+def test_unverifiable_definitions_fail_closed_with_a_clear_error(ledger_db: Path) -> None:
+    class BrokenPins:
+        def check_all(self, specs):  # noqa: ANN001, ANN201 - test double
+            raise RuntimeError("database is locked")
+
+    async def main() -> None:
+        async with MCPManager([python_server("py")], pins=BrokenPins()):
+            pass
+
+    with pytest.raises(MCPError) as info:
+        _run(main)
+    assert "could not be checked against their pins" in info.value.message
+    assert "database is locked" in info.value.message

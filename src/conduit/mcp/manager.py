@@ -123,6 +123,11 @@ class MCPManager:
                 await self._refresh_tools(name)
             except MCPError as exc:
                 errors[name] = exc
+            except Exception as exc:  # noqa: BLE001 - e.g. a malformed tools/list answer
+                errors[name] = MCPError(
+                    f"MCP server {name!r} started, but listing its tools failed: {type(exc).__name__}: {exc}",
+                    "Check the server's version and logs; mark it optional to run without it.",
+                )
 
         async with anyio.create_task_group() as group:
             for name in wanted:
@@ -171,7 +176,14 @@ class MCPManager:
         self._candidates[server] = specs
         pins = self._pin_store()
         if pins is not None:
-            verdicts = pins.check_all(specs)
+            try:
+                verdicts = pins.check_all(specs)
+            except Exception as exc:  # noqa: BLE001 - unverifiable definitions must not reach the model
+                raise MCPError(
+                    f"The tool definitions of MCP server {server!r} could not be checked against their pins "
+                    f"({type(exc).__name__}: {exc}); its tools are withheld.",
+                    "Check the ledger database (CONDUIT_DB) and the guard configuration, then retry.",
+                ) from exc
             self._refused[server] = {name: why for name, why in verdicts.items() if why is not None}
             specs = [spec for spec in specs if verdicts.get(spec.name) is None]
         self._specs[server] = specs
@@ -204,6 +216,8 @@ class MCPManager:
             if connection.tools_stale or name not in self._specs:
                 try:
                     await self._refresh_tools(name)
+                except MCPError:
+                    raise  # definitions that cannot be verified: fail closed, with the reason
                 except Exception as exc:  # noqa: BLE001 - a dead server loses its tools, not the run
                     connection.mark_broken(str(exc))
                     if server is not None:
