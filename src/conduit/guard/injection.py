@@ -142,6 +142,9 @@ _VOID_DECLARATION = re.compile(
     r"directives|policies|restrictions)\b[^.\n]{0,20}?\b(?:are|is|have been|were) (?:now )?(?:void|null|cancell?ed|revoked|obsolete|"
     r"no longer (?:valid|in effect|active|apply|applicable)|invalid|overridden|suspended|disabled|lifted|deprecated|outdated|"
     r"superseded|expired|replaced)"
+    r"|\b(?:your |the |all |safety |content )?(?:guardrails|safety (?:rules|filters|guidelines|settings)|content (?:policy|policies|filters?)|"
+    r"restrictions|filters|safeguards|limitations)\s+(?:have been|has been|are|were|is) (?:now |temporarily |officially )?"
+    r"(?:lifted|removed|disabled|turned off|switched off|suspended|waived|deactivated|relaxed)"
     r"|\b(?:everything|all|the text|anything) (?:before|above) (?:this|here)(?: line| point| message)? (?:was|is|were) "
     r"(?:a test|fake|not real|irrelevant|a joke|just a test|noise)"
     r"|\b(?:safety |system |your )?(?:rules|instructions|guidelines|restrictions|filters|policies) (?:were|are|had been) never "
@@ -155,6 +158,9 @@ _IGNORE_USER = re.compile(
     r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:la|el|las|los) (?:peticion|solicitud|pregunta|tarea|consulta|mensaje|instrucciones?) "
     r"del (?:usuario|cliente)"
     r"|\bstop (?:what you(?:'re| are) doing|your current task)|\babandon (?:your|the) (?:current )?task"
+    r"|\b(?:overrides?|supersedes?|replaces?|cancels?) (?:everything|all (?:previous|prior|other|earlier) (?:instructions|rules|orders)|"
+    r"all of the above|anything (?:else|above|before))"
+    r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:the |your |this |that )?(?:request|question|query|task)\b[^.\n]{0,40}\binstead\b"
 )
 _PRIOR = re.compile(
     r"\b(?:previous|prior|above|earlier|preceding|all|any|your|original|initial|system|existing|"
@@ -183,7 +189,7 @@ _ROLE_CHANGE = re.compile(
 )
 _PRETEND = re.compile(
     r"\b(?:pretend (?:to be|you are|that you)|act as(?: if you were)?|roleplay as|role-play as|imagine you are|"
-    r"behave as|play the role of|let'?s roleplay|let'?s role-play|juguemos a que|finge (?:que eres|ser)|finja (?:que es|ser)|actua como|actue como|haz de cuenta que eres|"
+    r"behave as|act like|play the role of|let'?s roleplay|let'?s role-play|juguemos a que|finge (?:que eres|ser)|finja (?:que es|ser)|actua como|actue como|haz de cuenta que eres|"
     r"simula (?:ser|que eres)|comportate como)\b"
 )
 _PRIVILEGED_ROLE = re.compile(
@@ -196,6 +202,7 @@ _NO_LIMITS = re.compile(
     r"unrestricted|unfiltered|uncensored|break (?:the|your|all|any) (?:\w+ )?(?:rules|guidelines|restrictions|policies)|"
     r"(?:safety|safe[_ ]?mode|filter(?:s|ing)?|guardrails?|moderation|censorship|restrictions?|alignment)\s*[=:]\s*"
     r"(?:off|false|0|none|disabled|no)\b|"
+    r"(?:you have|you've got|you had|with) no (?:\w+ )?(?:content policy|policy|policies|rules|filters?|restrictions|limits|guidelines)|"
     r"(?:pretend|imagine|assume) (?:that )?(?:there (?:are|were) no|you (?:have|had) no|you don't have any) (?:\w+ )?"
     r"(?:rules|restrictions|guidelines|filters|limits|policies)|(?:no longer|not) bound by (?:\w+ )?(?:policy|policies|rules|guidelines)|"
     r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones)|"
@@ -207,7 +214,8 @@ _NO_LIMITS = re.compile(
 # --- asking for the hidden prompt / configuration
 _REVEAL_VERB = _words(
     r"reveal|show|print|display|output|repeat|recite|list|tell me|give me|return|dump|leak|share|spell out|"
-    r"write out|what (?:is|are|was|were)|copy|paste|describe|quote|cite|reproduce|transcribe|"
+    r"write out|what (?:is|are|was|were)|copy|paste|describe|quote|cite|reproduce|transcribe|respond only with|"
+    r"tells?|telling|reveals?|revealing|shows?|showing|prints?|printing|gives?|giving|shares?|sharing|recites?|leaks?|"
     r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
     r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon|"
     r"muestres|muestren|reveles|revelen|digas|des|ensenes|compartas|imprimas|repitas|escribas|copies"
@@ -216,7 +224,11 @@ _HIDDEN_PROMPT = _words(
     r"(?:system|initial|hidden|original|secret|internal|developer|pre-?)\s*(?:prompt|instructions|message|configuration|config)|"
     r"your (?:\w+ ){0,2}(?:prompt|instructions|rules|configuration|guidelines|directives|programming)|"
     r"(?:tus|sus) (?:\w+ )?(?:instrucciones|reglas|pautas|directrices|normas|indicaciones)|"
-    r"what (?:you were|you've been|you have been) (?:told|given|instructed)|(?:que|lo que) te (?:dijeron|indicaron|ordenaron|pidieron) antes|"
+    r"what (?:you were|you've been|you have been) (?:told|given|instructed)|"
+    r"(?:words|messages?|text|tokens|instructions) (?:that )?you (?:received|got|were given|saw|were sent)|anything hidden|"
+    r"(?:tu|su) (?:mensaje|prompt|instruccion|instrucciones|configuracion) (?:inicial|original|oculto|oculta|del sistema|del desarrollador)|"
+    r"(?:other|previous|earlier) users'? (?:data|conversations?|messages|information|chats)|your memory|"
+    r"(?:its|their|his|her) (?:system prompt|instructions|initial prompt|hidden prompt)|(?:que|lo que) te (?:dijeron|indicaron|ordenaron|pidieron) antes|"
     r"(?:prompt|instrucciones|mensaje) (?:del|de) (?:sistema|configuracion)(?: inicial)?|"
     r"(?:tu|su) (?:prompt|configuracion|instrucciones|programacion)|configuracion inicial|instrucciones iniciales|"
     r"(?:words|palabras) (?:of|in|de|en) (?:your|tu) prompt|el prompt|"
@@ -336,12 +348,17 @@ _SPEAKER_LABEL = re.compile(
 )
 # content hidden from a human reader but not from the model
 _HIDDEN_CHANNEL = re.compile(
-    r"<!--(?P<body>[\s\S]{0,2000}?)-->|<[^>]{0,200}(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
+    r"<!--(?P<body>[\s\S]{0,2000}?)-->|<[^>]{0,200}\b(?:alt|title|aria-label|data-[\w\-]+|content)\s*=\s*['\"](?P<attr>[^'\"]{12,600})['\"]|"
+    r"<[^>]{0,200}(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
     r"color\s*:\s*(?:#fff(?:fff)?|white))[^>]{0,200}>(?P<styled>[^<]{0,2000})",
     re.IGNORECASE,
 )
 
 # --- directives addressed to the model itself (the tell-tale of indirect injection)
+# what may follow a name when the model is being addressed
+_ADDRESSEE_NEXT = (
+    r"(?=\s*[,:!.;]|\s+(?:you|please|must|should|listen|now|here|when|before|ignore|forget|do|stop|escucha|por favor)\b)"
+)
 _ADDRESSED = re.compile(
     r"\b(?:(?:in|into|to|within|at the end of|at the start of|throughout) your (?:response|answer|reply|output|summary|"
     r"code|codebase|solution|result|message)s?|your (?:response|answer|reply|output)(?:'s)?\b|"
@@ -349,6 +366,7 @@ _ADDRESSED = re.compile(
     r"(?:respond|reply|answer) (?:only|solely|just|exclusively) with|responde (?:unicamente|solo|solamente) con|"
     r"(?:note|message|attention|instructions?) (?:to|for) (?:the )?(?:ai|assistant|model|llm|agent|chatbot|bot)|"
     r"if you are an? (?:ai|language model|assistant|llm|agent)|"
+    r"(?<!the )(?<!an )(?<!a )(?<!our )(?<!each )(?<!every )(?<!el )(?<!un )"
     r"(?:ai|assistant|llm|agent|modelo|asistente|ia),? (?:you )?(?:must|should|will|need to|debes|tienes que)|"
     r"you must (?:first|always|now|immediately)|before (?:returning|providing|responding|answering|giving)|"
     r"before you (?:can )?(?:solve|do|complete|answer|respond|continue|proceed)|"
@@ -358,13 +376,14 @@ _ADDRESSED = re.compile(
     r"(?:nota|mensaje|aviso|instrucciones?) (?:importante )?(?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
     r"(?:ai|assistant|llm|agent|model)s? (?:reading|evaluating|reviewing|processing|summari[sz]ing) this\b|"
     r"(?:please|por favor),? (?:ai|assistant|ia|asistente)\b|"
-    r"(?:^|[.!?;]\s+|,\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?(?:ai|assistant|model|llm|bot|chatbot|agent|"
-    r"gpt|chatgpt|claude|ia|asistente|modelo)\s*,\s*(?=(?:please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|"
-    r"send|tell|say|add|append|include|write|reply|respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|"
-    r"olvida|ignora|envia|borra|responde|di|dile|haz|a partir|desde|cuando|por favor)\b)|"
     r"(?:todo|note|task|instructions?|message|disclaimer|notice|reminder|ps|p\.s\.|hint|tip|aside|memo) (?:for|to) (?:the |any |all )?(?:\w+ )?"
-    r"(?:agents?|assistants?|ai|models?|llms?|bots?)(?: readers| systems| crawlers)?\b\s*[:,]|"
-    r"\b(?:for|to) (?:all |any )?(?:ai|llm|language model|assistant|bot|model|agent)s?(?: readers| systems| agents| assistants| crawlers)\s*:|"
+    r"(?:agents?|assistants?|ai|models?|llms?|bots?|automated (?:readers|systems|agents|tools)|machine readers|crawlers|scrapers)"
+    r"(?: readers| systems| crawlers| reviewers| graders| screeners| evaluators| tools)?(?: only)?\)?\s*[:,]|"
+    r"attention,? (?:\w+ ){0,2}(?:assistants?|agents?|bots?|models?|ai|llms?)\s*[:,!]|"
+    r"\b(?:for|to) (?:all |any )?(?:ai|llm|language model|assistant|bot|model|agent)s?(?: readers| systems| agents| assistants| crawlers|"
+    r" reviewers| graders| screeners| evaluators| tools)(?: only)?\)?\s*:|"
+    r"(?:ai|assistant|model|llm|bot|chatbot|agent|asistente|modelo)[,:]?\s+please\b|"
+    r"(?:okay|ok|hey|oye|listen|escucha),? (?:\w+ )?(?:ai|assistant|model|llm|bot|chatbot|agent|asistente|modelo|ia)" + _ADDRESSEE_NEXT + r"|"
     r"when you (?:summari[sz]e|read|process|answer|respond to|describe|translate|review) (?:this|these|it)\b|"
     r"(?:cualquier|toda|la|el|una?) (?:ia|asistente|modelo|agente|bot) que (?:lea|procese|resuma|analice|vea) (?:esto|este|esta)|"
     r"(?:ai|assistant|llm|agent|model|bot|chatbot|asistente|modelo|agente|ia)(?: agent| assistant| model)?\s*[,:]\s*(?:please |now |por favor )?"
@@ -382,7 +401,7 @@ _TASK_VERBS = (
     "write create generate compose draft recommend suggest analyze analyse summarize summarise translate encrypt "
     "encode decode reverse add integrate include insert incorporate embed develop upgrade determine calculate "
     "describe explain tell give provide answer respond visit send "
-    "email forward post upload transfer pay buy promote mention say state claim rate classify "
+    "forward upload transfer pay buy promote mention say claim classify "
     "approve grant rewrite "
     "escribe redacta genera crea recomienda sugiere analiza resume traduce cifra codifica invierte anade agrega "
     "integra incluye inserta incorpora usa utiliza desarrolla determina calcula describe explica dime da dame "
@@ -424,14 +443,30 @@ _PRIVILEGE_CLAIM = re.compile(
     r"\bthis is (?:your|the) (?:operator|developer|creator|admin|administrator|owner|system)(?: speaking)?\b|"
     r"\b(?:habla|te habla) (?:tu|el) (?:operador|desarrollador|creador|administrador)\b|"
     r"\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
+    r"\b(?:the )?(?:assistant|ai|model|agent|bot|llm)s? (?:is|are) (?:now |hereby |officially )?(?:authori[sz]ed|allowed|permitted|"
+    r"approved|cleared|entitled) to\b|\b(?:el asistente|la ia|el modelo|el agente) (?:ya )?(?:esta|queda) autorizad[oa] a\b|"
     r"\b(?:rules?|restrictions?|limits?|policies) (?:do not|don't|no longer|doesn't|does not) apply|"
     r"\b(?:las )?(?:reglas|restricciones|limites|normas)(?: de \w+)? (?:no|ya no) (?:aplican|se aplican)"
+)
+_SKIP_APPROVAL = re.compile(
+    r"\b(?:without (?:asking|confirmation|confirming|approval|permission|review|human review|the user'?s? (?:consent|approval|"
+    r"confirmation|knowledge))|no need to (?:ask|confirm|check)|don'?t (?:ask|wait) for (?:confirmation|approval|permission)|"
+    r"sin (?:pedir|preguntar|confirmar|confirmacion|permiso|aprobacion)|no hace falta (?:preguntar|confirmar))\b"
 )
 _DECODE_EXEC = re.compile(
     r"\b(?:decode|decrypt|deobfuscate|decodifica|descifra|decodificar)\b" + (_GAP % 4) +
     r"(?:and |y )?(?:then )?(?:execute|run|follow|obey|ejecuta|sigue|obedece|ejecutar)\b"
 )
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
+
+# --- the model addressed by name, vocative style ("Also, model, append ...", "-- AI reviewer, approve ...")
+_VOCATIVE = re.compile(
+    r"(?:^|[.!?;:]\s+|,\s*|--\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?(?:ai|assistant|model|llm|bot|"
+    r"chatbot|agent|gpt|chatgpt|claude|ia|asistente|modelo)(?: \w+)?\s*,\s*(?=(?:please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|"
+    r"send|tell|say|add|append|include|write|reply|respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|"
+    r"approve|merge|apply|mark|rate|rank|score|grant|give|summari[sz]e|report|list|open|click|buy|pay|"
+    r"olvida|ignora|envia|borra|responde|di|dile|haz|a partir|desde|cuando|por favor)\b)"
+)
 
 # --- directive features: several independent hints that a piece of *data* is talking to the model.
 # One hint is normal (docs say "the model should return JSON"); three or more in one text rarely are.
@@ -493,16 +528,16 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
                    "the actual", "the true", "the new", "instrucciones son", "you now", "you will now", "only",
                    "solo", "unicamente", "your new", "your real", "your actual", "your true", "tu nueva", "tu verdadera",
                    "tu autentica", "caso solo", "follow", "obey"),
-    _PRETEND: ("pretend", "act as", "roleplay", "role-play", "imagine you", "behave as", "fing", "actua", "actue",
+    _PRETEND: ("pretend", "act as", "act like", "roleplay", "role-play", "imagine you", "behave as", "fing", "actua", "actue",
                "haz de cuenta", "simula", "comportate", "play the role"),
     _NO_LIMITS: ("without", "no ", "unrestricted", "unfiltered", "uncensored", "jailbr", "mode", "do anything now",
                  "sin ", "modo ", "break", "romp", "salt", "pretend", "imagine", "assume", "bound", "safe", "filter",
-                 "guardrail", "moderation", "censorship", "restriction", "alignment"),
+                 "guardrail", "moderation", "censorship", "restriction", "alignment", "policy", "policies", "rules", "limits"),
     _PROMPT_LEAK: ("prompt", "instruction", "configuration", "config", "message", "rules", "guidelines", "directives",
                    "instrucciones", "configuracion", "programacion", "mensaje", "texto", "contenido", "text", "words",
                    "everything", "content", "palabras", "dijeron", "told", "given", "instructed", "indicaron", "ordenaron",
                    "pidieron", "pautas", "directrices", "normas", "reglas", "programming", "context", "memory", "above",
-                   "before", "setup"),
+                   "before", "setup", "received", "hidden", "inicial", "original", "oculto", "users", "verbatim"),
     _SECRECY: ("user", "usuario", "silently", "secretly", "covertly", "quietly", "secreto", "silenciosamente",
                "escondidas", "mention", "knowing"),
     _EXFIL: ("send", "post", "upload", "exfil", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi",
@@ -514,10 +549,11 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
                     "sube", "suba", "reenvi", "transmite", "filtra"),
     _VOID_DECLARATION: ("void", "null", "cancel", "revoked", "obsolete", "no longer", "invalid", "overridden", "suspended",
                         "disabled", "lifted", "deprecated", "outdated", "superseded", "expired", "replaced", "never", "test",
-                        "fake", "not real", "irrelevant", "joke", "noise", "ya no",
+                        "fake", "not real", "irrelevant", "joke", "noise", "lifted", "removed", "turned off", "switched off",
+                        "waived", "deactivated", "relaxed", "ya no",
                         "quedan", "estan"),
     _IGNORE_USER: ("ignor", "disregard", "forget", "overrid", "skip", "discard", "drop", "neglect", "olvid", "omit", "descart",
-                   "caso omiso", "pasa por alto", "stop", "abandon"),
+                   "caso omiso", "pasa por alto", "stop", "abandon", "supersed", "replace", "cancel"),
     _EXFIL_COMMAND: ("curl", "wget", "nc ", "ncat", "scp", "rsync", "ftp", "invoke-webrequest"),
     _MARKDOWN_IMAGE_URL: ("![",),
     _SENSITIVE_TARGET: ("~", "$home", "/home/", "/root", "id_", "env", "/etc/", "/proc/", "environment",
@@ -530,7 +566,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _PRIVILEGE_CLAIM: ("i am", "i'm", "user", "usuario", "permisos", "acceso total", "access", "authorized", "apply",
                        "aplican"),
     _DECODE_EXEC: ("decod", "decrypt", "deobfusc", "descifra"),
-    _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color"),
+    _SKIP_APPROVAL: ("without", "no need", "don't", "dont", "sin ", "no hace falta"),
+    _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color", "alt=", "title=", "aria-label", "data-", "content="),
 }  # fmt: skip
 
 
@@ -569,6 +606,7 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "destructive_command": (0.4, 0.3),
     "privilege_claim": (0.4, 0.5),
     "decode_execute": (0.45, 0.5),
+    "skip_approval": (0.25, 0.45),
     "unicode_tags": (0.7, 0.8),
     "unicode_bidi": (0.3, 0.4),
     "unicode_variation": (0.4, 0.5),
@@ -606,11 +644,16 @@ def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
     return left + 1, (min(rights) if rights else len(text))
 
 
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
+
+
 def _inside_quotes(text: str, start: int, end: int) -> bool:
     left, right = _sentence_bounds(text, start, end)
     for opener, closer in (('"', '"'), ("“", "”"), ("«", "»"), ("'", "'"), ("`", "`")):
         before = text[left:start]
         after = text[end:right]
+        if opener == "'":  # apostrophes (editor's, don't, users') are not quotes
+            before, after = _APOSTROPHE.sub("", before), _APOSTROPHE.sub("", after)
         if opener == closer:
             if before.count(opener) % 2 == 1 and closer in after:
                 return True
@@ -699,6 +742,8 @@ def _collect(folded: str, c: _Collector) -> None:
               factor * _context_factor(folded, match.start(), match.end()))  # fmt: skip
     for match in _find(_FAKE_BOUNDARY, folded):
         c.add_match("fake_boundary", "imitates conversation or instruction markup", match, discount=False)
+    for match in _VOCATIVE.finditer(folded):
+        c.add_match("addressed_directive", "the model is addressed by name and told to act", match)
     for match in _ADDRESSED.finditer(folded):
         c.add_match("addressed_directive", "directive addressed to the model's own output", match)
     for match in _TOOL_CALL.finditer(folded):
@@ -707,6 +752,8 @@ def _collect(folded: str, c: _Collector) -> None:
         c.add_match("destructive_command", "destructive or exfiltrating command", match, discount=False)
     for match in _find(_PRIVILEGE_CLAIM, folded):
         c.add_match("privilege_claim", "claims privileges or exemption from rules", match)
+    for match in _find(_SKIP_APPROVAL, folded):
+        c.add_match("skip_approval", "tells the model to act without the user's confirmation", match)
     for match in _find(_DECODE_EXEC, folded):
         c.add_match("decode_execute", "asks to decode and execute hidden content", match)
     if c.untrusted:
@@ -780,7 +827,7 @@ def screen(
     _collect(folded, collector)
     _role_labels(clean, collector)
     for match in _find(_HIDDEN_CHANNEL, clean, clean.lower()):
-        hidden = match.group("body") or match.group("styled") or ""
+        hidden = match.group("body") or match.group("styled") or match.group("attr") or ""
         inner = _probe_hidden(hidden, untrusted)
         if inner:
             collector.add("hidden_channel", f"instructions hidden from human readers (comment/invisible styling): {inner}",
