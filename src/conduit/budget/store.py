@@ -289,30 +289,13 @@ class BudgetStore:
             if not applicable:
                 return Outcome(None, [], [])
             holds = [Hold(b, b.window(now)) for b in applicable]
-            refused: list[Shortfall] = []
-            over: list[Shortfall] = []
-            for hold in holds:
-                spent, reserved = self._lock_usage(conn, hold, now)
-                if spent + reserved + estimate > hold.budget.limit_nano:
-                    short = Shortfall(hold.budget, hold.window, spent, reserved, estimate)
-                    if enforce and hold.budget.action != "warn":
-                        refused.append(short)
-                    else:
-                        over.append(short)
-            if refused:
-                return Outcome(None, refused, [])
-            reservation = Reservation(new_id("rv"), estimate, holds, exchange_id, over=over)
-            for hold in holds:
-                conn.execute(
-                    "UPDATE budget_usage SET reserved_nanousd = reserved_nanousd + ?, last_at = ? "
-                    "WHERE budget = ? AND period_key = ?",
-                    (estimate, now, hold.budget.key, hold.window.key),
-                )
+            reservation_id = new_id("rv")
+            # writes that touch no shared row go first, so the usage rows stay locked for as short as possible
             conn.execute(
                 "INSERT INTO budget_reservations (id, exchange_id, label, created_at, expires_at, host, pid, state, "
                 "estimate_nanousd, extra_nanousd, charges) VALUES (?, ?, ?, ?, ?, ?, ?, 'active', ?, 0, ?)",
                 (
-                    reservation.id,
+                    reservation_id,
                     exchange_id,
                     label,
                     now,
@@ -323,27 +306,67 @@ class BudgetStore:
                     json.dumps([h.to_json() for h in holds], separators=(",", ":")),
                 ),
             )
+            current = self._lock_windows(conn, [(h.budget.key, h.window.key) for h in holds], now)
+            refused: list[Shortfall] = []
+            over: list[Shortfall] = []
+            for hold in holds:
+                spent, reserved = current[(hold.budget.key, hold.window.key)]
+                if spent + reserved + estimate > hold.budget.limit_nano:
+                    short = Shortfall(hold.budget, hold.window, spent, reserved, estimate)
+                    if enforce and hold.budget.action != "warn":
+                        refused.append(short)
+                    else:
+                        over.append(short)
+            if refused:
+                raise _Refused(refused)  # rolls the reservation row back
+            self._move(conn, list(current), 0, estimate, now, count=False)
             alerts = [
                 (s.budget, alert)
                 for s in over
                 if (alert := self._insert_alert(conn, s.budget, s.window.key, "exceeded", 100, s.spent, s.reserved + estimate, now))
             ]
-            return Outcome(reservation, [], alerts)
+            return Outcome(Reservation(reservation_id, estimate, holds, exchange_id, over=over), [], alerts)
 
-        return self.transact(body)
+        try:
+            return self.transact(body)
+        except _Refused as refusal:
+            return Outcome(None, refusal.shortfalls, [])
 
-    def _lock_usage(self, conn: Any, hold: Hold, now: float) -> tuple[int, int]:
-        """Create the usage row of this window if needed and lock it; (spent, reserved)."""
-        conn.execute(
-            "INSERT INTO budget_usage (budget, period_key, spent_nanousd, reserved_nanousd, settled_count, first_at, last_at) "
-            "VALUES (?, ?, 0, 0, 0, ?, ?) ON CONFLICT (budget, period_key) DO NOTHING",
-            (hold.budget.key, hold.window.key, now, now),
+    # -- locking and moving money ------------------------------------------------
+    @staticmethod
+    def _where(windows: list[tuple[str, str]]) -> tuple[str, list[Any]]:
+        clause = " OR ".join("(budget = ? AND period_key = ?)" for _ in windows)
+        params = [value for window in windows for value in window]
+        return clause, params
+
+    def _lock_windows(self, conn: Any, windows: list[tuple[str, str]], now: float) -> dict[tuple[str, str], tuple[int, int]]:
+        """Create missing usage rows, then lock all of them in one statement, in key order (no deadlocks)."""
+        windows = sorted(set(windows))
+        where, params = self._where(windows)
+        select = (
+            f"SELECT budget, period_key, spent_nanousd, reserved_nanousd FROM budget_usage WHERE {where} "
+            "ORDER BY budget, period_key" + self._for_update
         )
-        row = conn.execute(
-            "SELECT spent_nanousd, reserved_nanousd FROM budget_usage WHERE budget = ? AND period_key = ?" + self._for_update,
-            (hold.budget.key, hold.window.key),
-        ).fetchone()
-        return int(row[0]), int(row[1])
+        rows = conn.execute(select, params).fetchall()
+        if len(rows) < len(windows):
+            values = ", ".join("(?, ?, 0, 0, 0, ?, ?)" for _ in windows)
+            conn.execute(
+                "INSERT INTO budget_usage (budget, period_key, spent_nanousd, reserved_nanousd, settled_count, first_at, "
+                f"last_at) VALUES {values} ON CONFLICT (budget, period_key) DO NOTHING",
+                [v for window in windows for v in (*window, now, now)],
+            )
+            rows = conn.execute(select, params).fetchall()
+        return {(row[0], row[1]): (int(row[2]), int(row[3])) for row in rows}
+
+    def _move(self, conn: Any, windows: list[tuple[str, str]], d_spent: int, d_reserved: int, now: float, *, count: bool) -> None:
+        """One UPDATE for every locked window: the same amounts move on each budget of a reservation."""
+        where, params = self._where(sorted(windows))
+        conn.execute(
+            "UPDATE budget_usage SET spent_nanousd = spent_nanousd + ?, reserved_nanousd = reserved_nanousd + ?, "
+            f"settled_count = settled_count + ?, last_at = ? WHERE {where}",
+            [d_spent, d_reserved, 1 if count else 0, now, *params],
+        )
+
 
     # -- extend / settle / release ----------------------------------------------
     def extend(self, reservation: Reservation, amount: int, *, now: float | None = None) -> list[Shortfall]:
@@ -364,18 +387,15 @@ class BudgetStore:
                     f"Reservation {reservation.id} is {row[0] if row else 'gone'}; it cannot be extended.",
                     "Extend a reservation only between reserve and settle.",
                 )
+            current = self._lock_windows(conn, [(h.budget.key, h.window.key) for h in reservation.holds], now)
             refused = []
-            for hold in sorted(reservation.holds, key=lambda h: h.budget.key):
-                spent, reserved = self._lock_usage(conn, hold, now)
+            for hold in reservation.holds:
+                spent, reserved = current[(hold.budget.key, hold.window.key)]
                 if hold.budget.action != "warn" and spent + reserved + amount > hold.budget.limit_nano:
                     refused.append(Shortfall(hold.budget, hold.window, spent, reserved, amount))
             if refused:
                 return refused
-            for hold in reservation.holds:
-                conn.execute(
-                    "UPDATE budget_usage SET reserved_nanousd = reserved_nanousd + ?, last_at = ? WHERE budget = ? AND period_key = ?",
-                    (amount, now, hold.budget.key, hold.window.key),
-                )
+            self._move(conn, list(current), 0, amount, now, count=False)
             conn.execute(
                 "UPDATE budget_reservations SET estimate_nanousd = estimate_nanousd + ?, extra_nanousd = extra_nanousd + ? "
                 "WHERE id = ?",
@@ -422,26 +442,20 @@ class BudgetStore:
                 "UPDATE budget_reservations SET state = ?, actual_nanousd = ?, settled_at = ? WHERE id = ?",
                 (state, charged, now, reservation_id),
             )
-            return self._apply(conn, charges, d_spent, d_reserved, now)
+            return self._apply(conn, charges, d_spent, d_reserved, now, count=state == "settled")
 
         return self.transact(body)
 
-    def _apply(self, conn: Any, charges: list[dict[str, Any]], d_spent: int, d_reserved: int, now: float) -> list[BudgetAlert]:
+    def _apply(
+        self, conn: Any, charges: list[dict[str, Any]], d_spent: int, d_reserved: int, now: float, *, count: bool = True
+    ) -> list[BudgetAlert]:
         """Move money on each held budget window and insert the alerts this crossed."""
+        current = self._lock_windows(conn, [(c["b"], c["w"]) for c in charges], now)
+        self._move(conn, list(current), d_spent, d_reserved, now, count=count)
         alerts: list[BudgetAlert] = []
         for item in sorted(charges, key=lambda c: (c["b"], c["w"])):
-            row = conn.execute(
-                "SELECT spent_nanousd, reserved_nanousd FROM budget_usage WHERE budget = ? AND period_key = ?"
-                + self._for_update,
-                (item["b"], item["w"]),
-            ).fetchone()
-            old_spent, old_reserved = int(row[0]), int(row[1])
+            old_spent, old_reserved = current[(item["b"], item["w"])]
             new_spent, new_reserved = old_spent + d_spent, old_reserved + d_reserved
-            conn.execute(
-                "UPDATE budget_usage SET spent_nanousd = ?, reserved_nanousd = ?, settled_count = settled_count + 1, "
-                "last_at = ? WHERE budget = ? AND period_key = ?",
-                (new_spent, new_reserved, now, item["b"], item["w"]),
-            )
             limit = int(item["l"])
             for threshold in item["a"]:
                 if _crossed(old_spent, new_spent, limit, int(threshold)):
@@ -586,6 +600,14 @@ class BudgetStore:
             params = (budget_key,)
         keys = ("budget", "window", "kind", "threshold", "fired_at", "spent_nanousd", "reserved_nanousd", "limit_nanousd")
         return [dict(zip(keys, row)) for row in self._read(sql + " ORDER BY fired_at", params)]
+
+
+class _Refused(Exception):
+    """Raised inside a reserve transaction to roll it back and report the refusing budgets."""
+
+    def __init__(self, shortfalls: list[Shortfall]) -> None:
+        super().__init__("refused")
+        self.shortfalls = shortfalls
 
 
 def _crossed(old: int, new: int, limit: int, threshold: int) -> bool:
