@@ -79,7 +79,9 @@ def test_parallel_tool_calls_and_errors_fed_back(sandbox_env, tmp_path: Path) ->
     assert "3" in tool_messages[0]["content"]
     assert "Tool error" in tool_messages[1]["content"]
     assert "refused" in tool_messages[2]["content"]
-    assert "not valid JSON" in tool_messages[3]["content"]
+    assert "must be a JSON object" in tool_messages[3]["content"]
+    recorded = sorted((r["tool"], r["status"]) for r in _ledger(tmp_path).tool_calls())
+    assert recorded == [("add", "ok"), ("echo", "error"), ("fail", "error"), ("no_such_tool", "refused")]
 
 
 def test_max_turns_stops_a_looping_model(sandbox_env) -> None:

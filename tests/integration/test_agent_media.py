@@ -36,6 +36,11 @@ def test_draw_a_cat_calls_image_generation(sandbox_env, tmp_path: Path) -> None:
     image_requests = [r.json for r in sandbox_env.requests if r.path.endswith("/images/generations")]
     assert image_requests[0]["prompt"] == "un gato naranja"
     assert any("images" in endpoint for endpoint in _endpoints(tmp_path))
+    from conduit.ledger import open_ledger
+
+    calls = open_ledger(str(tmp_path / "ledger.db")).tool_calls()
+    assert [(c["server"], c["tool"], c["status"]) for c in calls] == [("builtin", "generate_image", "ok")]
+    assert calls[0]["exchange_id"] == result.exchange_ids[0]  # tied to the model turn that asked for it
 
 
 def test_speak_saves_audio(sandbox_env, tmp_path: Path) -> None:

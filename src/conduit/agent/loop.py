@@ -341,39 +341,59 @@ class Agent:
             self.history.append({"role": "user", "content": parts})
 
     async def _call_one(self, call: dict[str, Any], media: MediaTools | None, exchange_id: str | None) -> ToolResult:
+        """Run one tool call; results the manager did not produce are recorded here, so every call is in the ledger."""
         from conduit.guard.untrusted import ToolCallRequest
 
         function = call.get("function", {})
         name = str(function.get("name", ""))
         raw_args = function.get("arguments") or "{}"
         self._emit("tool_call", {"name": name, "arguments": raw_args})
+        spec = self._manager.spec_for(name) if self._manager is not None else None
+        builtin = spec is None and media is not None and media.handles(name)
+        if spec is not None:
+            server, tool = spec.server, spec.name
+        elif builtin:
+            server, tool = "builtin", name
+        else:
+            server, _, tool = name.partition("__")
+            server, tool = (server, tool) if tool else ("?", name)
         try:
             arguments = json.loads(raw_args) if isinstance(raw_args, str) else dict(raw_args)
-        except json.JSONDecodeError as exc:
-            return failure("?", name, "error", f"The arguments for {name} are not valid JSON ({exc.msg}); send a JSON object.")
-        if not isinstance(arguments, dict):
-            return failure("?", name, "error", f"The arguments for {name} must be a JSON object.")
-        spec = self._manager.spec_for(name) if self._manager is not None else None
-        if spec is None and media is not None and media.handles(name):
+            if not isinstance(arguments, dict):
+                raise TypeError(type(arguments).__name__)
+        except (json.JSONDecodeError, TypeError, ValueError) as exc:
+            detail = exc.msg if isinstance(exc, json.JSONDecodeError) else f"got {exc}"
+            message = f"The arguments for {name} must be a JSON object ({detail}); send a JSON object."
+            return self._record(failure(server, tool, "error", message), exchange_id)
+        if builtin:
+            assert media is not None
             request = ToolCallRequest(name=name, arguments=arguments, server="builtin", call_id=call.get("id"))
             decision = self.policy.decide(request, self.taint)
             if not decision.allowed:
-                return failure("builtin", name, "refused", f"Tool call refused: {decision.reason}.")
-            return await media.call(name, arguments)
+                return self._record(failure("builtin", name, "refused", f"Tool call refused: {decision.reason}."), exchange_id)
+            return self._record(await media.call(name, arguments), exchange_id)
         if spec is None:
             if self._manager is not None:
-                return await self._manager.call(name, arguments, exchange_id=exchange_id)  # records the refusal
-            return failure("?", name, "refused", f"Tool call refused: there is no tool named {name!r}.")
+                return await self._manager.call(name, arguments, exchange_id=exchange_id)  # explains and records the refusal
+            return self._record(failure(server, tool, "refused", f"Tool call refused: there is no tool named {name!r}."), exchange_id)
         policy = self.policy
-        if spec.sensitive:
+        if spec.sensitive:  # the server's config marks it sensitive: no heuristic may clear it
             from conduit.guard.untrusted import ToolPolicy
 
             policy = ToolPolicy(sensitive=("*",), approve=self.approve, allowed_hosts=self.policy.allowed_hosts)
-        request = ToolCallRequest(name=spec.name, arguments=arguments, server=spec.server, annotations=spec.annotations or None, call_id=call.get("id"))
+        request = ToolCallRequest(
+            name=spec.name, arguments=arguments, server=spec.server, annotations=spec.annotations or None, call_id=call.get("id")
+        )
         decision = policy.decide(request, self.taint)
         if not decision.allowed:
             return await self._manager.call_refused(spec, decision.reason, exchange_id=exchange_id)
         return await self._manager.call(name, arguments, exchange_id=exchange_id)
+
+    def _record(self, result: ToolResult, exchange_id: str | None) -> ToolResult:
+        from conduit.mcp.manager import record_tool_call
+
+        record_tool_call(result, session=self.session, exchange_id=exchange_id)
+        return result
 
     def _emit(self, kind: str, data: dict[str, Any]) -> None:
         if self.on_event is not None:
