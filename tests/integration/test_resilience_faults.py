@@ -505,8 +505,10 @@ def test_usd_cap_counts_every_attempt_that_may_have_been_billed(sandbox_env, clo
 # -- client-side rate limits ------------------------------------------------------------
 
 
-def test_client_side_rate_limit_queues_on_the_injected_clock(sandbox_env, clock, events) -> None:
-    with use_resilience(_resilience(clock, rate_limits={"gpt-4o-mini": {"rpm": 2, "max_queue": 120}})):
+@pytest.mark.parametrize("shared", [False, True], ids=["process", "shared-db"])
+def test_client_side_rate_limit_queues_on_the_injected_clock(sandbox_env, clock, events, shared) -> None:
+    rule = {"rpm": 2, "max_queue": 120, "shared": shared}
+    with use_resilience(_resilience(clock, rate_limits={"gpt-4o-mini": rule})):
         client = conduit.OpenAI()
     for _ in range(3):
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)

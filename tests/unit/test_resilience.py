@@ -348,3 +348,41 @@ def test_fake_clock_records_and_advances() -> None:
     clock.sleep(1.5)
     clock.advance(2)
     assert clock.now() == 13.5 and clock.sleeps == [1.5] and clock.total_slept == 1.5
+
+
+# -- shared (cross-process) limits ------------------------------------------------------
+
+
+def test_shared_limiter_keeps_its_buckets_in_the_ledger_database(tmp_path) -> None:
+    from conduit.ledger import open_ledger
+    from conduit.pipeline.resilience import SharedRateLimiter
+
+    ledger = open_ledger(str(tmp_path / "ledger.db"))
+    clock = FakeClock(0.0)
+    rule = RateLimitRule(rpm=2, tpm=100, shared=True)
+    here = SharedRateLimiter(rule, clock, ledger, "http://api gpt-4o")
+    there = SharedRateLimiter(rule, clock, ledger, "http://api gpt-4o")  # as another process would
+    assert here.take(10).wait == 0.0
+    big = there.take(80)
+    assert big.wait == 0.0
+    assert here.take(10).wait == pytest.approx(30.0)  # third request in a 2-per-minute bucket
+    there.correct(big, 20)  # 60 tokens back
+    clock.advance(60)
+    assert here.take(60).wait == 0.0
+    other_model = SharedRateLimiter(rule, clock, ledger, "http://api gpt-4o-mini")
+    assert other_model.take(100).wait == 0.0  # buckets are per (base URL, model)
+
+
+def test_shared_rule_parses_and_selects_the_shared_limiter(tmp_path) -> None:
+    from conduit.ledger import open_ledger
+    from conduit.pipeline.resilience import RateLimits, SharedRateLimiter
+
+    config = ResilienceConfig.from_mapping({"rate_limits": {"gpt-4o": {"rpm": 5, "shared": True}}})
+    rule = config.rate_limit_for("gpt-4o")
+    assert rule is not None and rule.shared
+    limits = RateLimits(FakeClock())
+    ledger = open_ledger(str(tmp_path / "l.db"))
+    assert isinstance(limits.limiter("http://a", "gpt-4o", rule, ledger), SharedRateLimiter)
+    assert isinstance(limits.limiter("http://a", "gpt-4o", RateLimitRule(rpm=5), ledger), RateLimiter)
+    with pytest.raises(ConfigurationError):
+        ResilienceConfig.from_mapping({"rate_limits": {"gpt-4o": {"rpm": 5, "shared": "yes"}}})

@@ -43,7 +43,7 @@ from conduit.pipeline.resilience.config import (
 from conduit.pipeline.resilience.errors import CircuitOpenError, RateLimitQueueFull
 from conduit.pipeline.resilience.events import ResilienceEvent, add_listener, listening, remove_listener
 from conduit.pipeline.resilience.hints import parse_duration, retry_hint
-from conduit.pipeline.resilience.ratelimit import RateLimiter, RateLimits, TokenBucket
+from conduit.pipeline.resilience.ratelimit import RateLimiter, RateLimits, SharedRateLimiter, TokenBucket
 from conduit.pipeline.resilience.run import Attempt, ExchangeRun
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,6 +69,7 @@ __all__ = [
     "RateLimits",
     "Resilience",
     "ResilienceConfig",
+    "SharedRateLimiter",
     "ResilienceEvent",
     "RetryPolicy",
     "SystemClock",

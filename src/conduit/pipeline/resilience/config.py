@@ -17,6 +17,7 @@
     rpm = 500
     tpm = 30000
     max_queue = 60            # s; refuse rather than queue longer than this
+    shared = true             # optional: one limit for every process using the same ledger database
 
     [resilience.circuit_breaker]        # per (base URL, model)
     window = 20
@@ -89,6 +90,7 @@ class RateLimitRule:
     rpm: float | None = None
     tpm: float | None = None
     max_queue: float = 60.0
+    shared: bool = False  # kept in the ledger database: one limit for every process using it
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,13 +139,18 @@ class ResilienceConfig:
         for model, rule in _table(data, "rate_limits").items():
             if not isinstance(rule, dict):
                 raise _bad(f"rate_limits.{model}", "a table like { rpm = 500, tpm = 30000 }")
-            unknown = set(rule) - {"rpm", "tpm", "max_queue"}
+            unknown = set(rule) - {"rpm", "tpm", "max_queue", "shared"}
             if unknown:
-                raise _bad(f"rate_limits.{model}", f"only rpm, tpm and max_queue (not {', '.join(sorted(unknown))})")
+                raise _bad(
+                    f"rate_limits.{model}", f"only rpm, tpm, max_queue and shared (not {', '.join(sorted(unknown))})"
+                )
+            if not isinstance(rule.get("shared", False), bool):
+                raise _bad(f"rate_limits.{model}.shared", "true or false")
             limits[model] = RateLimitRule(
                 rpm=_num(rule, "rpm", 0.0, minimum=0.001) if "rpm" in rule else None,
                 tpm=_num(rule, "tpm", 0.0, minimum=0.001) if "tpm" in rule else None,
                 max_queue=_num(rule, "max_queue", 60.0),
+                shared=rule.get("shared", False),
             )
         b = _table(data, "circuit_breaker")
         breaker = BreakerPolicy(

@@ -9,15 +9,27 @@ microseconds, serves callers in arrival order, and works the same for
 threads (``clock.sleep``) and tasks (``await clock.asleep``). When the call
 finishes, the charge is corrected with the actual tokens; a call that got an
 error response (never processed) is refunded its tokens.
+
+A rule with ``shared = true`` keeps its buckets in the ledger database
+(:class:`SharedRateLimiter`), so every process using that database -- workers
+of one service, cron jobs, the CLI -- draws from one limit. Each take or
+correction is one short write transaction (SQLite ``BEGIN IMMEDIATE``,
+PostgreSQL ``SELECT ... FOR UPDATE``), on wall-clock time.
 """
 
 from __future__ import annotations
 
+import os
 import threading
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
+from conduit.errors import LedgerError
 from conduit.pipeline.resilience.clock import Clock
 from conduit.pipeline.resilience.config import RateLimitRule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from conduit.ledger import Ledger
 
 
 class TokenBucket:
@@ -47,11 +59,21 @@ class TokenBucket:
         self.level = min(self.capacity, self.level + float(amount))
 
 
+class Limiter(Protocol):
+    rule: RateLimitRule
+
+    def take(self, tokens: int) -> "Ticket": ...
+
+    def correct(self, ticket: "Ticket", actual_tokens: int) -> None: ...
+
+    def cancel(self, ticket: "Ticket", *, request_sent: bool) -> None: ...
+
+
 @dataclass(slots=True)
 class Ticket:
     """What one call took from a limiter, so it can be corrected later."""
 
-    limiter: "RateLimiter"
+    limiter: Limiter
     tokens: int
     wait: float
     settled: bool = False
@@ -106,20 +128,114 @@ class RateLimiter:
                 self._requests.give(1, now)
 
 
+class SharedRateLimiter:
+    """The rpm and tpm buckets of one (base URL, model), kept in the ledger database."""
+
+    def __init__(self, rule: RateLimitRule, clock: Clock, ledger: "Ledger", key: str) -> None:
+        self.rule = rule
+        self.clock = clock
+        self.key = key
+        self._ledger = ledger
+        self._postgres = str(getattr(ledger, "url", "")).startswith(("postgres://", "postgresql://"))
+        self._lock = threading.Lock()
+        self._conn: Any = None
+        self._pid = 0
+
+    def take(self, tokens: int) -> Ticket:
+        return Ticket(self, tokens, self._apply(-1.0, -float(tokens)))
+
+    def correct(self, ticket: Ticket, actual_tokens: int) -> None:
+        if ticket.settled:
+            return
+        ticket.settled = True
+        if self.rule.tpm and ticket.tokens != actual_tokens:
+            self._apply(0.0, float(ticket.tokens - actual_tokens))
+
+    def cancel(self, ticket: Ticket, *, request_sent: bool) -> None:
+        if ticket.settled:
+            return
+        ticket.settled = True
+        self._apply(0.0 if request_sent else 1.0, float(ticket.tokens))
+
+    def _apply(self, requests: float, tokens: float) -> float:
+        """Add to (or, negative, take from) both buckets in one transaction; the wait until out of debt."""
+        rpm, tpm = self.rule.rpm, self.rule.tpm
+        with self._lock:
+            conn = self._connection()
+            now = self.clock.wall()
+            try:
+                conn.execute("BEGIN" if self._postgres else "BEGIN IMMEDIATE")
+                try:
+                    conn.execute(
+                        "INSERT INTO rate_limit_buckets (key, requests, tokens, stamp) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (key) DO NOTHING",
+                        (self.key, rpm, tpm, now),
+                    )
+                    row = conn.execute(
+                        "SELECT requests, tokens, stamp FROM rate_limit_buckets WHERE key = ?"
+                        + (" FOR UPDATE" if self._postgres else ""),
+                        (self.key,),
+                    ).fetchone()
+                    elapsed = max(0.0, now - float(row[2]))
+                    level_r, wait_r = _move(row[0], rpm, elapsed, requests)
+                    level_t, wait_t = _move(row[1], tpm, elapsed, tokens)
+                    conn.execute(
+                        "UPDATE rate_limit_buckets SET requests = ?, tokens = ?, stamp = ? WHERE key = ?",
+                        (level_r, level_t, max(now, float(row[2])), self.key),
+                    )
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            except LedgerError:
+                raise
+            except Exception as exc:
+                self._conn = None
+                raise LedgerError(
+                    f"The shared rate limit for {self.key} could not be read from the ledger database: {exc}",
+                    "Check the database (CONDUIT_DB), or drop `shared = true` from [resilience.rate_limits] "
+                    "to limit per process.",
+                ) from exc
+        return max(wait_r, wait_t)
+
+    def _connection(self) -> Any:
+        pid = os.getpid()
+        if self._conn is None or self._pid != pid:  # a forked child must not share the parent's connection
+            self._conn = self._ledger.connect()
+            self._pid = pid
+        return self._conn
+
+
+def _move(level: Any, per_minute: float | None, elapsed: float, delta: float) -> tuple[float | None, float]:
+    """One bucket: refill for ``elapsed`` s, add ``delta`` (capped); the new level and the wait."""
+    if not per_minute:
+        return None, 0.0
+    rate = per_minute / 60.0
+    current = per_minute if level is None else min(per_minute, float(level) + elapsed * rate)
+    current = min(per_minute, current + max(delta, -per_minute))
+    return current, (0.0 if current >= 0 else -current / rate)
+
+
 class RateLimits:
     """The process's limiters, created on first use per (origin, model)."""
 
     def __init__(self, clock: Clock) -> None:
         self.clock = clock
-        self._limiters: dict[tuple[str, str, RateLimitRule], RateLimiter] = {}
+        self._limiters: dict[tuple[Any, ...], Limiter] = {}
         self._lock = threading.Lock()
 
-    def limiter(self, origin: str, model: str, rule: RateLimitRule) -> RateLimiter:
-        key = (origin, model, rule)
+    def limiter(self, origin: str, model: str, rule: RateLimitRule, ledger: "Ledger | None" = None) -> Limiter:
+        shared = rule.shared and ledger is not None
+        key = (origin, model, rule, getattr(ledger, "url", None) if shared else None)
         limiter = self._limiters.get(key)
         if limiter is None:
             with self._lock:
                 limiter = self._limiters.get(key)
                 if limiter is None:
-                    limiter = self._limiters[key] = RateLimiter(rule, self.clock)
+                    if shared:
+                        assert ledger is not None
+                        limiter = SharedRateLimiter(rule, self.clock, ledger, f"{origin} {model}")
+                    else:
+                        limiter = RateLimiter(rule, self.clock)
+                    self._limiters[key] = limiter
         return limiter

@@ -39,7 +39,7 @@ from conduit.pipeline.resilience.classify import (
 )
 from conduit.pipeline.resilience.errors import CircuitOpenError, RateLimitQueueFull
 from conduit.pipeline.resilience.events import ResilienceEvent, publish
-from conduit.pipeline.resilience.ratelimit import RateLimiter, Ticket
+from conduit.pipeline.resilience.ratelimit import Limiter, Ticket
 
 if TYPE_CHECKING:  # pragma: no cover
     from conduit.pipeline.core import Pipeline
@@ -128,8 +128,10 @@ class ExchangeRun:
             self.resilience.breakers.get(self.origin, model) if self.config.breaker.enabled else None
         )
         rule = self.config.rate_limit_for(model)
-        self.limiter: RateLimiter | None = (
-            self.resilience.limits.limiter(self.origin, model, rule) if rule is not None and model else None
+        self.limiter: Limiter | None = (
+            self.resilience.limits.limiter(self.origin, model, rule, self.pipeline.ledger)
+            if rule is not None and model
+            else None
         )
         estimate = self.exchange.estimate
         self.tokens = (estimate.usage.input_tokens + estimate.usage.output_tokens) if estimate else 0
