@@ -128,7 +128,7 @@ _INSTRUCTION_NOUN = _words(
     r"restrictions?|constraints?|policies|policy|programming|orders|commands|context|safety|filters?|"
     r"instrucciones|instruccion|reglas?|indicaciones|directrices|normas|restricciones|ordenes|prompts?|"
     r"configuracion|programacion|directivas|limites|consignas|anweisungen|anweisung|regeln|consignes|regles|istruzioni|"
-    r"instrucoes|regras|diretrizes|pautas|lineamientos|politicas"
+    r"instrucoes|regras|diretrizes|pautas|lineamientos|politicas|norma|regla|directriz|pauta|indicacion"
 )
 _OVERRIDE = re.compile(r"\b" + _OVERRIDE_VERB + r"\b" + (_GAP % 5) + _INSTRUCTION_NOUN + r"\b")
 _OVERRIDE_SHORT = re.compile(
@@ -164,7 +164,7 @@ _IGNORE_USER = re.compile(
 )
 _PRIOR = re.compile(
     r"\b(?:previous|prior|above|earlier|preceding|all|any|your|original|initial|system|existing|"
-    r"anteriores|previas|previos|todas|todos|tus|sus|iniciales|originales|del sistema|de arriba|"
+    r"anteriores|previas|previos|previa|previo|anterior|cualquier|todas|todos|tus|sus|iniciales|originales|del sistema|de arriba|"
     r"vorherigen|precedentes|precedenti)\b"
 )
 
@@ -173,6 +173,8 @@ _ROLE_CHANGE = re.compile(
     r"\b(?:(?:you are now|you're now)(?! (?:\w+ed|logged|signed|able|ready|part|eligible|on|off|in the|subscribed|set up|all set|free to)\b)|"
     r"you will now be|from now on,? you|from now on,? act|immerse yourself (?:in|into) the role|"
     r"from now on,? (?:\w+ )?(?:append|add|respond|reply|answer|include|always|never|say|write|use|speak|talk|end|start|sign)|"
+    r"from now on,? the (?:assistant|ai|model|bot|agent|chatbot) (?:will|must|should|shall|answers|responds|replies|only)|"
+    r"a partir de este (?:mensaje|momento),? (?:\w+ ){0,2}(?:ignora|responde|actua|eres|olvida|sigue)|"
     r"from this (?:point|moment) (?:forward|on),? you|henceforth,? you|going forward,? you|for the rest of this (?:conversation|chat),? you|"
     r"(?:desde este momento|de ahora en adelante|en adelante|desde ahora),? (?:\w+ ){0,2}(?:respondes|responderas|eres|seras|obedeces|"
     r"obedeceras|sigues|seguiras|actuas|actuaras)|stop being (?:an? |the )?(?:\w+ )?(?:assistant|ai|chatbot|bot|model)|"
@@ -206,15 +208,25 @@ _NO_LIMITS = re.compile(
     r"(?:pretend|imagine|assume) (?:that )?(?:there (?:are|were) no|you (?:have|had) no|you don't have any) (?:\w+ )?"
     r"(?:rules|restrictions|guidelines|filters|limits|policies)|(?:no longer|not) bound by (?:\w+ )?(?:policy|policies|rules|guidelines)|"
     r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones)|"
-    r"jailbreak(?:ed)?|jailbroken|developer mode|dev mode|god mode|dan mode|do anything now|"
-    r"sin (?:restricciones|filtros|limites|reglas|censura|etica)|modo (?:desarrollador|dios|debug|administrador|"
-    r"mantenimiento|sin restricciones)|debug mode|maintenance mode)\b"
+    r"jailbreak(?:ed)?|jailbroken|do anything now|"
+    r"(?:enable|enter|activate|switch to|switch into|turn on|go into|you are (?:now )?in|you're (?:now )?in|now in|entering) "
+    r"(?:the )?(?:developer|dev|debug|god|maintenance|dan|jailbreak|unrestricted|admin|administrator|root) mode|"
+    r"(?:developer|dev|debug|god|dan|jailbreak|admin|maintenance) mode (?:is )?(?:now )?(?:enabled|activated|engaged|active|on(?=\s*[.!,:;)\]]|\s*$))|"
+    r"(?:you may|you can|you're allowed to|you are allowed to) (?:now )?(?:discuss|say|do|answer|talk about|write) anything|"
+    r"(?:with|con) (?:total|complete|full|absoluta|completa) (?:freedom|libertad)|sin (?:ningun |ninguna )?(?:limite|restriccion|filtro)s?|"
+    r"(?:ignores|disregards|bypasses|has no|tiene|ignora) (?:every|all|any|todas las|cualquier) (?:\w+ )?(?:restrictions?|rules?|filters?|"
+    r"guidelines?|restricciones|reglas|filtros|normas?)|"
+    r"sin (?:restricciones|filtros|limites|reglas|censura|etica)|"
+    r"modo (?:desarrollador|dios|debug|administrador|mantenimiento|sin restricciones) (?:activado|activo|habilitado|encendido)|"
+    r"(?:activa|activar|entra en|pasa a|cambia a|estas en) (?:el )?modo (?:desarrollador|dios|debug|mantenimiento|administrador|"
+    r"sin restricciones))\b"
 )
 
 # --- asking for the hidden prompt / configuration
 _REVEAL_VERB = _words(
     r"reveal|show|print|display|output|repeat|recite|list|tell me|give me|return|dump|leak|share|spell out|"
     r"write out|what (?:is|are|was|were)|copy|paste|describe|quote|cite|reproduce|transcribe|respond only with|"
+    r"reply with|respond with|answer with|cuentame|cuenteme|cuenta|explicame|"
     r"tells?|telling|reveals?|revealing|shows?|showing|prints?|printing|gives?|giving|shares?|sharing|recites?|leaks?|"
     r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
     r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon|"
@@ -222,7 +234,9 @@ _REVEAL_VERB = _words(
 )
 _HIDDEN_PROMPT = _words(
     r"(?:system|initial|hidden|original|secret|internal|developer|pre-?)\s*(?:prompt|instructions|message|configuration|config)|"
-    r"your (?:\w+ ){0,2}(?:prompt|instructions|rules|configuration|guidelines|directives|programming)|"
+    r"your (?:\w+ ){0,2}(?:prompt|instructions|rules|configuration|guidelines|directives|programming|setup)|"
+    r"(?:texto|mensaje|instrucciones|prompt|reglas) que (?:tienes|te pusieron|te han puesto) (?:configurad[oa]s?|guardad[oa]s?|como sistema)?|"
+    r"(?:las )?(?:reglas|normas|instrucciones) que te (?:puso|pusieron|dio|dieron|escribio|escribieron)|"
     r"(?:tus|sus) (?:\w+ )?(?:instrucciones|reglas|pautas|directrices|normas|indicaciones)|"
     r"what (?:you were|you've been|you have been) (?:told|given|instructed)|"
     r"(?:words|messages?|text|tokens|instructions) (?:that )?you (?:received|got|were given|saw|were sent)|anything hidden|"
@@ -330,7 +344,8 @@ _FAKE_BOUNDARY = re.compile(
     r"|\[(?:system|assistant|user|developer)\]\(#[\w\-]*\)|</?\s*information\s*>"
     r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?(?:instructions?|rules?|tasks?|directives?|orders)\s*:|"
     r"nuevas instrucciones:?|nueva (?:regla|tarea|instruccion)\s*:|(?:instruccion|instrucciones|nota|mensaje) ocult[ao]s?\s*:|"
-    r"(?:assistant|ai|llm|model|agent|system)[_\- ]instructions?\b|(?:hidden|invisible|secret) (?:text|note|instructions?|message|prompt)\s*[:\]]|"
+    r"(?:assistant|ai|llm|model|agent|system)[_\- ]instructions?\b|"
+    r"(?:system prompt|prompt|policy|instruction|rules) (?:update|override|change|addendum|patch|amendment)\s*:|(?:hidden|invisible|secret) (?:text|note|instructions?|message|prompt)\s*[:\]]|"
     r"texto oculto\s*:|"
     r"instrucciones del sistema|important system (?:note|instruction|message)|system (?:override|update|notice):|"
     r"maintainer note|security update)\b",
@@ -389,9 +404,12 @@ _ADDRESSED = re.compile(
     r"(?:ai|assistant|llm|agent|model|bot|chatbot|asistente|modelo|agente|ia)(?: agent| assistant| model)?\s*[,:]\s*(?:please |now |por favor )?"
     r"(?:stop|ignore|forget|do|don't|you|send|book|call|delete|forward|email|upload|tell|say|add|include|write|reply|respond|"
     r"open|click|visit|go|make|give|transfer|pay|after|when|before|new|olvida|ignora|envia|borra|responde|di|dile|haz)\b|"
-    r"(?:when|if|once|after) (?:an? |the |any )?(?:ai|assistant|agent|model|llm|chatbot|bot)s? (?:reads?|sees?|process(?:es)?|"
-    r"summari[sz]es?|is reading|parses?|finds?) (?:this|these)|"
-    r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?)(?: [\w\-]+){0,2} (?:must|should|shall|are required to|need to|"
+    r"(?:when|if|once|after|whatever|whichever|any|every|each) (?:an? |the |any )?(?:ai|assistant|agent|model|llm|chatbot|bot)s? "
+    r"(?:is |are )?(?:reads?|reading|sees?|seeing|process(?:es|ing)?|summari[sz](?:es|ing)?|parses?|parsing|finds?|transcrib(?:es|ing)|"
+    r"listen(?:s|ing)(?: to)?|record(?:s|ing)|watch(?:es|ing)|analy[sz](?:es|ing)|grad(?:es|ing)|screen(?:s|ing)|review(?:s|ing)|"
+    r"triag(?:es|ing)) (?:this|these)|"
+    r"@[\w\-]*(?:ai|bot|assistant|gpt|agent|copilot|llm)[\w\-]*\b|when you (?:see|read|get|receive|find) (?:this|these)|"
+    r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?)(?: [\w\-]+){0,3} (?:must|should|shall|are required to|need to|"
     r"have to) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|tell|reply|respond|send|"
     r"forward|give|mark|classify|call|execute|run|output|print|add|write|click|visit|open|delete|transfer|book|buy|pay|accept|grant)\b|"
     r"instruccion(?:es)? (?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
@@ -443,6 +461,8 @@ _PRIVILEGE_CLAIM = re.compile(
     r"\bthis is (?:your|the) (?:operator|developer|creator|admin|administrator|owner|system)(?: speaking)?\b|"
     r"\b(?:habla|te habla) (?:tu|el) (?:operador|desarrollador|creador|administrador)\b|"
     r"\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
+    r"\b(?:developer|admin|administrator|master|override|unlock|maintenance|debug|sudo|root) (?:override |unlock |access )?"
+    r"(?:code|password|key|token|passphrase)\s*[:=#]?\s*\w*\d\w*|"
     r"\b(?:the )?(?:assistant|ai|model|agent|bot|llm)s? (?:is|are) (?:now |hereby |officially )?(?:authori[sz]ed|allowed|permitted|"
     r"approved|cleared|entitled) to\b|\b(?:el asistente|la ia|el modelo|el agente) (?:ya )?(?:esta|queda) autorizad[oa] a\b|"
     r"\b(?:rules?|restrictions?|limits?|policies) (?:do not|don't|no longer|doesn't|does not) apply|"
@@ -453,6 +473,10 @@ _SKIP_APPROVAL = re.compile(
     r"confirmation|knowledge))|no need to (?:ask|confirm|check)|don'?t (?:ask|wait) for (?:confirmation|approval|permission)|"
     r"sin (?:pedir|preguntar|confirmar|confirmacion|permiso|aprobacion)|no hace falta (?:preguntar|confirmar))\b"
 )
+_ON_BEHALF = re.compile(
+    r"\b(?:on behalf of (?:the|this|your) (?:user|customer|owner)|(?:en nombre|a nombre) del (?:usuario|cliente))\b"
+    r"|\b(?:share|comparte|compartir)\b[^.\n]{0,60}?\b(?:with|con)\s+(?:[\w.+\-]+@[\w\-]+\.[\w.\-]+|https?://\S+)"
+)
 _DECODE_EXEC = re.compile(
     r"\b(?:decode|decrypt|deobfuscate|decodifica|descifra|decodificar)\b" + (_GAP % 4) +
     r"(?:and |y )?(?:then )?(?:execute|run|follow|obey|ejecuta|sigue|obedece|ejecutar)\b"
@@ -462,9 +486,9 @@ _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z
 # --- the model addressed by name, vocative style ("Also, model, append ...", "-- AI reviewer, approve ...")
 _VOCATIVE = re.compile(
     r"(?:^|[.!?;:]\s+|,\s*|--\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?(?:ai|assistant|model|llm|bot|"
-    r"chatbot|agent|gpt|chatgpt|claude|ia|asistente|modelo)(?: \w+)?\s*,\s*(?=(?:please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|"
+    r"chatbot|agent|gpt|chatgpt|claude|ia|asistente|modelo)(?: \w+)?\s*(?:,|->|=>|:)\s*(?=(?:please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|"
     r"send|tell|say|add|append|include|write|reply|respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|"
-    r"approve|merge|apply|mark|rate|rank|score|grant|give|summari[sz]e|report|list|open|click|buy|pay|"
+    r"approve|merge|apply|mark|rate|rank|score|grant|give|summari[sz]e|report|list|open|click|buy|pay|accept|share|delete|"
     r"olvida|ignora|envia|borra|responde|di|dile|haz|a partir|desde|cuando|por favor)\b)"
 )
 
@@ -488,7 +512,8 @@ _FEATURES: dict[str, re.Pattern[str]] = {
         r"(?:di|dile|responde|contesta|decir|responder) (?:que|al usuario|con))\b"
     ),
     "refers to itself as content": re.compile(
-        r"\b(?:this (?:page|file|document|e-?mail|message|note|text|comment|review|site|article|pdf|ticket|interview|result)|"
+        r"\b(?:this (?:page|file|document|e-?mail|message|note|text|comment|review|site|article|pdf|ticket|interview|result|issue|"
+        r"pr|pull request|commit|invite|invitation|event|thread|post|chat|record|listing|product)|"
         r"(?:esta|este) (?:pagina|nota|web|documento|archivo|correo|mensaje|texto|comentario|resena|sitio))\b"
     ),
     "asks for covert action": re.compile(
@@ -532,7 +557,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
                "haz de cuenta", "simula", "comportate", "play the role"),
     _NO_LIMITS: ("without", "no ", "unrestricted", "unfiltered", "uncensored", "jailbr", "mode", "do anything now",
                  "sin ", "modo ", "break", "romp", "salt", "pretend", "imagine", "assume", "bound", "safe", "filter",
-                 "guardrail", "moderation", "censorship", "restriction", "alignment", "policy", "policies", "rules", "limits"),
+                 "guardrail", "moderation", "censorship", "restriction", "alignment", "policy", "policies", "rules", "limits",
+                 "anything", "freedom", "libertad", "limite", "every", "cualquier", "todas las"),
     _PROMPT_LEAK: ("prompt", "instruction", "configuration", "config", "message", "rules", "guidelines", "directives",
                    "instrucciones", "configuracion", "programacion", "mensaje", "texto", "contenido", "text", "words",
                    "everything", "content", "palabras", "dijeron", "told", "given", "instructed", "indicaron", "ordenaron",
@@ -567,6 +593,7 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
                        "aplican"),
     _DECODE_EXEC: ("decod", "decrypt", "deobfusc", "descifra"),
     _SKIP_APPROVAL: ("without", "no need", "don't", "dont", "sin ", "no hace falta"),
+    _ON_BEHALF: ("behalf", "nombre del", "share", "compart"),
     _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color", "alt=", "title=", "aria-label", "data-", "content="),
 }  # fmt: skip
 
@@ -607,6 +634,7 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "privilege_claim": (0.4, 0.5),
     "decode_execute": (0.45, 0.5),
     "skip_approval": (0.25, 0.45),
+    "acts_for_user": (0.15, 0.35),
     "unicode_tags": (0.7, 0.8),
     "unicode_bidi": (0.3, 0.4),
     "unicode_variation": (0.4, 0.5),
@@ -752,6 +780,8 @@ def _collect(folded: str, c: _Collector) -> None:
         c.add_match("destructive_command", "destructive or exfiltrating command", match, discount=False)
     for match in _find(_PRIVILEGE_CLAIM, folded):
         c.add_match("privilege_claim", "claims privileges or exemption from rules", match)
+    for match in _find(_ON_BEHALF, folded):
+        c.add_match("acts_for_user", "tells the model to act for the user or share data outward", match)
     for match in _find(_SKIP_APPROVAL, folded):
         c.add_match("skip_approval", "tells the model to act without the user's confirmation", match)
     for match in _find(_DECODE_EXEC, folded):
