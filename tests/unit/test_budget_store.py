@@ -229,3 +229,23 @@ def test_gate_dispatches_alerts_to_callbacks(db_url: str) -> None:
     assert [(a.budget, a.threshold, a.spent) for a in seen] == [("session:s1@total", 50, Decimal("0.06"))]
     assert everywhere == seen
     assert "reached 50%" in seen[0].message and seen[0].to_dict()["spent_usd"] == "0.06"
+
+
+def test_a_failed_settlement_never_breaks_the_call_and_stays_recoverable(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conduit.errors import LedgerError
+
+    gate = BudgetGate(db_url, budgets=[Budget("global", "1")], use_config=False)
+    reservation = gate.reserve_charge(Charge(), Decimal("0.4"))
+    assert reservation is not None
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise LedgerError("database is gone", "")
+
+    monkeypatch.setattr(gate.store, "settle", broken)
+    gate.settle(reservation, Decimal("0.1"))  # logged, not raised: the response still gets recorded
+    monkeypatch.undo()
+    [row] = gate.store.reservations("active")
+    assert row["id"] == reservation.id  # still held: recovery will settle it at its estimate, never lose it
+    recovered, _ = gate.store.recover(now=row["expires_at"] + 1)
+    assert recovered == [reservation.id]
+    assert gate.store.usage("global@total", "total").spent == usd("0.4")

@@ -147,7 +147,14 @@ class BudgetGate:
         if reservation is None or reservation.done:
             return
         reservation.done = True
-        alerts = self.store.settle(reservation.id, None if usd is None else to_nano(usd))
+        try:
+            alerts = self.store.settle(reservation.id, None if usd is None else to_nano(usd))
+        except Exception as exc:  # the response is already here: record it; recovery settles the hold later
+            log.error(
+                "budget: could not settle reservation %s (%s); it stays held and will be settled at its estimate "
+                "when it expires", reservation.id, exc,
+            )
+            return
         self._dispatch(alerts, reservation)
 
     def release(self, reservation: Reservation | None) -> None:
@@ -155,7 +162,12 @@ class BudgetGate:
         if reservation is None or reservation.done:
             return
         reservation.done = True
-        self._dispatch(self.store.release(reservation.id), reservation)
+        try:
+            alerts = self.store.release(reservation.id)
+        except Exception as exc:  # conservative: an unreleased hold is settled at its estimate on expiry
+            log.error("budget: could not release reservation %s (%s); it expires later", reservation.id, exc)
+            return
+        self._dispatch(alerts, reservation)
 
     def extend(self, reservation: Reservation | None, usd: Decimal | None) -> None:
         """Count ``usd`` more on the same reservation: a retried attempt that may have been billed.
@@ -246,9 +258,13 @@ class BudgetGate:
                 if any(s.budget.action == "block" for s in outcome.refused):
                     raise _exceeded(outcome.refused, plan.model)
                 continue
-            exchange.payload.set_json(plan.body)
-            exchange.model = plan.model
-            exchange.estimate = exchange.meter.estimate(exchange.payload, plan.model)
+            try:
+                exchange.payload.set_json(plan.body)
+                exchange.model = plan.model
+                exchange.estimate = exchange.meter.estimate(exchange.payload, plan.model)
+            except BaseException:
+                self.release(outcome.reservation)  # the exchange never got the handle: give the hold back here
+                raise
             why = ", ".join(f"{s.budget.key} had ${from_nano(max(s.remaining, 0))} left" for s in refused) or "price unknown"
             note = f"budget downgrade: {original} -> {plan.model} ({why})"
             exchange.note = f"{exchange.note}; {note}" if exchange.note else note
