@@ -121,7 +121,7 @@ _OVERRIDE_VERB = _words(
     r"stop following|do not follow|don't follow|no longer follow|pay no attention to|"
     r"ignora|ignore|ignoren|ignorar|ignores|olvida|olvide|olviden|olvidar|olvides|omite|omita|omitan|omitir|"
     r"descarta|descarte|descartar|haz caso omiso(?: de| a)?|no sigas|no obedezcas|deja de seguir|pasa por alto|"
-    r"ignorez|oubliez|ignoriere|ignoriert|vergiss|vergessen sie|esqueca|esqueça|ignori|dimentica"
+    r"ignorez|oubliez|oublie|oublies|ignoriere|ignoriert|vergiss|vergessen sie|esqueca|esqueça|esquece|ignori|dimentica"
 )
 _INSTRUCTION_NOUN = _words(
     r"instructions?|rules?|guidelines?|guidance|guardrails?|directions?|directives?|prompts?|system prompt|"
@@ -136,6 +136,8 @@ _OVERRIDE_SHORT = re.compile(
     r"(?:(?:said|written|stated|told you|was said|were told|you were told|you've been told)\s+)?"
     r"(?:above|before this|before|previously|earlier|so far|until now|up to now)\b"
     r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:todo\s+)?lo (?:anterior|dicho|previo|de antes|que te dijeron)"
+    r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:tudo\s+)?o que (?:foi dito|te disseram) (?:antes|anteriormente)"
+    r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:tout\s+)?ce qui (?:precede|a ete dit)"
 )
 _VOID_DECLARATION = re.compile(
     r"\b(?:previous|prior|above|earlier|original|system|old|initial|existing|developer'?s?)\s+(?:instructions|guidelines|rules|prompts?|"
@@ -145,6 +147,8 @@ _VOID_DECLARATION = re.compile(
     r"|\b(?:your |the |all |safety |content )?(?:guardrails|safety (?:rules|filters|guidelines|settings)|content (?:policy|policies|filters?)|"
     r"restrictions|filters|safeguards|limitations)\s+(?:have been|has been|are|were|is) (?:now |temporarily |officially )?"
     r"(?:lifted|removed|disabled|turned off|switched off|suspended|waived|deactivated|relaxed)"
+    r"|\b(?:system message|system prompt|instructions|rules|guidelines|policies|restrictions)\b[^.\n]{0,30}\bas (?:a |mere )?"
+    r"(?:suggestions?|optional|advisory|recommendations?)|\b(?:you are|you're) free to ignore\b"
     r"|\b(?:everything|all|the text|anything) (?:before|above) (?:this|here)(?: line| point| message)? (?:was|is|were) "
     r"(?:a test|fake|not real|irrelevant|a joke|just a test|noise)"
     r"|\b(?:safety |system |your )?(?:rules|instructions|guidelines|restrictions|filters|policies) (?:were|are|had been) never "
@@ -207,7 +211,9 @@ _NO_LIMITS = re.compile(
     r"(?:you have|you've got|you had|with) no (?:\w+ )?(?:content policy|policy|policies|rules|filters?|restrictions|limits|guidelines)|"
     r"(?:pretend|imagine|assume) (?:that )?(?:there (?:are|were) no|you (?:have|had) no|you don't have any) (?:\w+ )?"
     r"(?:rules|restrictions|guidelines|filters|limits|policies)|(?:no longer|not) bound by (?:\w+ )?(?:policy|policies|rules|guidelines)|"
-    r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones)|"
+    r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones|politicas)|"
+    r"(?:you have|you've got|tienes|tiene) (?:\w+ )?(?:permission|permiso|autorizacion) (?:to|para) (?:skip|bypass|ignore|break|"
+    r"saltarte|ignorar|romper|saltar)|"
     r"jailbreak(?:ed)?|jailbroken|do anything now|"
     r"(?:enable|enter|activate|switch to|switch into|turn on|go into|you are (?:now )?in|you're (?:now )?in|now in|entering) "
     r"(?:the )?(?:developer|dev|debug|god|maintenance|dan|jailbreak|unrestricted|admin|administrator|root) mode|"
@@ -227,6 +233,7 @@ _REVEAL_VERB = _words(
     r"reveal|show|print|display|output|repeat|recite|list|tell me|give me|return|dump|leak|share|spell out|"
     r"write out|what (?:is|are|was|were)|copy|paste|describe|quote|cite|reproduce|transcribe|respond only with|"
     r"reply with|respond with|answer with|cuentame|cuenteme|cuenta|explicame|"
+    r"mostre|mostra|revele|diga|dis-moi|dites-moi|montre-moi|montrez-moi|affiche|affichez|revele-moi|"
     r"tells?|telling|reveals?|revealing|shows?|showing|prints?|printing|gives?|giving|shares?|sharing|recites?|leaks?|"
     r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
     r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon|"
@@ -240,6 +247,9 @@ _HIDDEN_PROMPT = _words(
     r"(?:tus|sus) (?:\w+ )?(?:instrucciones|reglas|pautas|directrices|normas|indicaciones)|"
     r"what (?:you were|you've been|you have been) (?:told|given|instructed)|"
     r"(?:words|messages?|text|tokens|instructions) (?:that )?you (?:received|got|were given|saw|were sent)|anything hidden|"
+    r"(?:the )?(?:start|beginning|top) of (?:this|the|our) (?:conversation|chat|context)|"
+    r"(?:suas|tuas) instrucoes(?: internas)?|(?:seu|teu) prompt|prompt (?:do )?sistema|prompt systeme|(?:ton|votre) prompt|"
+    r"(?:tes|vos) (?:instructions|consignes)|"
     r"(?:tu|su) (?:mensaje|prompt|instruccion|instrucciones|configuracion) (?:inicial|original|oculto|oculta|del sistema|del desarrollador)|"
     r"(?:other|previous|earlier) users'? (?:data|conversations?|messages|information|chats)|your memory|"
     r"(?:its|their|his|her) (?:system prompt|instructions|initial prompt|hidden prompt)|(?:que|lo que) te (?:dijeron|indicaron|ordenaron|pidieron) antes|"
@@ -283,6 +293,7 @@ _SECRECY = re.compile(
     r"no (?:le )?(?:digas|diga|menciones|mencione|informes|informe|avises|avise|muestres)(?: nada| esto)? al usuario|"
     r"sin que el usuario (?:lo )?(?:sepa|note|vea)|en secreto|silenciosamente|a escondidas|sin avisar al usuario|"
     r"(?:do not|don't|never|must not) (?:mention|reveal|disclose) (?:this|these) (?:note|message|instructions?|step)|"
+    r"(?:do not|don't|never) (?:tell|inform|notify|alert) (?:anyone|anybody|the (?:clinic|bank|company|team|owner|admin|police|others?))|"
     r"no (?:menciones|mencione|digas|diga|reveles|revele) (?:esto|esta nota|este mensaje|estas instrucciones|este paso))\b"
 )
 
@@ -332,7 +343,8 @@ _SENSITIVE_TARGET = re.compile(
     r"credenciales|private keys?|claves? privadas?|payment credentials|card number)\b"
 )
 _ACCESS_VERB = re.compile(
-    r"\b(?:read|access|open|cat|extract|collect|gather|retrieve|fetch|get|include|dump|print|grab|steal|harvest|paste|enter|"
+    r"\b(?:read|access|open|cat|extract|collect|gather|retrieve|fetch|get|include|dump|print|grab|steal|harvest|paste|enter|list|"
+    r"reveal|show|give me|dame|muestra|revela|"
     r"lee|leer|accede|acceder|extrae|extraer|obten|obtener|muestra|incluye)\b"
 )
 
@@ -380,7 +392,8 @@ _ADDRESSED = re.compile(
     r"(?:en|a|al final de) (?:tu|su) (?:respuesta|contestacion|resumen|codigo|solucion)|tu respuesta|su respuesta|"
     r"(?:respond|reply|answer) (?:only|solely|just|exclusively) with|responde (?:unicamente|solo|solamente) con|"
     r"(?:note|message|attention|instructions?) (?:to|for) (?:the )?(?:ai|assistant|model|llm|agent|chatbot|bot)|"
-    r"if you are an? (?:ai|language model|assistant|llm|agent)|"
+    r"if (?:you are|you're|ur|u r|u are|youre) an? (?:ai|language model|assistant|llm|agent|bot|chatbot|model)|"
+    r"si eres (?:un|una) (?:ia|modelo|asistente|agente|bot|chatbot)|"
     r"(?<!the )(?<!an )(?<!a )(?<!our )(?<!each )(?<!every )(?<!el )(?<!un )"
     r"(?:ai|assistant|llm|agent|modelo|asistente|ia),? (?:you )?(?:must|should|will|need to|debes|tienes que)|"
     r"you must (?:first|always|now|immediately)|before (?:returning|providing|responding|answering|giving)|"
@@ -409,9 +422,10 @@ _ADDRESSED = re.compile(
     r"listen(?:s|ing)(?: to)?|record(?:s|ing)|watch(?:es|ing)|analy[sz](?:es|ing)|grad(?:es|ing)|screen(?:s|ing)|review(?:s|ing)|"
     r"triag(?:es|ing)) (?:this|these)|"
     r"@[\w\-]*(?:ai|bot|assistant|gpt|agent|copilot|llm)[\w\-]*\b|when you (?:see|read|get|receive|find) (?:this|these)|"
-    r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?)(?: [\w\-]+){0,3} (?:must|should|shall|are required to|need to|"
-    r"have to) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|tell|reply|respond|send|"
-    r"forward|give|mark|classify|call|execute|run|output|print|add|write|click|visit|open|delete|transfer|book|buy|pay|accept|grant)\b|"
+    r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?|models?)(?: [\w\-]+){0,3} (?:must|should|shall|"
+    r"(?:is|are) required to|need to|have to) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|"
+    r"tell|reply|respond|send|forward|give|mark|classify|call|execute|run|add|click|visit|open|delete|transfer|book|buy|pay|accept|"
+    r"grant|email|upload|wire|cancel|remove)\b|"
     r"instruccion(?:es)? (?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
     r"antes de (?:responder|contestar|devolver)\b)"
 )
@@ -454,6 +468,7 @@ _PRIVILEGE_CLAIM = re.compile(
     r"dueno|supervisor|sysadmin)(?: del sistema| of (?:this|the) system)?,? (?:i|te|yo)\b|"
     r"\b(?:soy|yo soy) (?:el |la |un |una |tu )?(?:\w+ )?(?:admin|administrador|administradora|desarrollador|desarrolladora|duen[oa]|supervisor)\b|"
     r"\b(?:the )?user (?:is|has) (?:an? )?(?:admin|administrator|supervisor|vip|root|full (?:access|permissions))|"
+    r"\b(?:the )?user is (?:an? )?(?:authori[sz]ed|verified|trusted|certified|approved) (?:\w+ ){0,2}(?:tester|admin|user|employee|auditor)|"
     r"\b(?:the )?(?:user|admin|administrator|developer|owner|operator) (?:has|have) (?:already )?(?:authori[sz]ed|approved|permitted|allowed|"
     r"granted) you to\b|\b(?:el usuario|el administrador) (?:te )?(?:ha )?(?:autorizado|permitido|aprobado)\b|"
     r"\bel usuario es (?:un |el )?(?:admin|administrador|supervisor|vip|root)|\b(?:tiene|tengo) permisos totales|"
@@ -470,7 +485,9 @@ _PRIVILEGE_CLAIM = re.compile(
 )
 _SKIP_APPROVAL = re.compile(
     r"\b(?:without (?:asking|confirmation|confirming|approval|permission|review|human review|the user'?s? (?:consent|approval|"
-    r"confirmation|knowledge))|no need to (?:ask|confirm|check)|don'?t (?:ask|wait) for (?:confirmation|approval|permission)|"
+    r"confirmation|knowledge))|no need to (?:ask|confirm|check)|"
+    r"no (?:confirmation|approval|permission|review) (?:is )?(?:needed|required|necessary)|"
+    r"skip (?:the |all )?(?:security |safety )?(?:checks?|checklist|review|scan|tests|approval)|don'?t (?:ask|wait) for (?:confirmation|approval|permission)|"
     r"sin (?:pedir|preguntar|confirmar|confirmacion|permiso|aprobacion)|no hace falta (?:preguntar|confirmar))\b"
 )
 _ON_BEHALF = re.compile(
@@ -485,10 +502,12 @@ _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z
 
 # --- the model addressed by name, vocative style ("Also, model, append ...", "-- AI reviewer, approve ...")
 _VOCATIVE = re.compile(
-    r"(?:^|[.!?;:]\s+|,\s*|--\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?(?:ai|assistant|model|llm|bot|"
+    r"@[\w\-]*(?:ai|bot|assistant|gpt|agent|copilot|llm)[\w\-]*\b|"
+    r"(?:^|[.!?;:]\s+|,\s*|--\s*|[^\w\s,.'\"]\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?(?:ai|assistant|model|llm|bot|"
     r"chatbot|agent|gpt|chatgpt|claude|ia|asistente|modelo)(?: \w+)?\s*(?:,|->|=>|:)\s*(?=(?:please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|"
     r"send|tell|say|add|append|include|write|reply|respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|"
-    r"approve|merge|apply|mark|rate|rank|score|grant|give|summari[sz]e|report|list|open|click|buy|pay|accept|share|delete|"
+    r"approve|merge|apply|mark|rate|rank|score|grant|give|summari[sz]e|report|list|open|click|buy|pay|accept|share|delete|cancel|"
+    r"wire|replace|reveal|export|"
     r"olvida|ignora|envia|borra|responde|di|dile|haz|a partir|desde|cuando|por favor)\b)"
 )
 
@@ -544,9 +563,9 @@ _NEGATION_BEFORE = re.compile(r"\b(?:do not|don't|never|must not|should not|no|n
 _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _OVERRIDE: ("ignor", "disregard", "forget", "overrid", "overrul", "bypass", "skip", "abandon", "discard", "drop",
                 "neglect", "follow", "pay no attention", "olvid", "omit", "descart", "caso omiso", "no sigas",
-                "obedezcas", "deja de seguir", "pasa por alto", "oubliez", "vergiss", "vergessen", "esquec", "dimentica"),
+                "obedezcas", "deja de seguir", "pasa por alto", "oubli", "vergiss", "vergessen", "esquec", "dimentica"),
     _OVERRIDE_SHORT: ("ignor", "disregard", "forget", "overrid", "bypass", "skip", "discard", "drop", "neglect",
-                      "olvid", "omit", "descart", "caso omiso", "pasa por alto", "oubliez", "vergiss", "esquec", "dimentica"),
+                      "olvid", "omit", "descart", "caso omiso", "pasa por alto", "oubli", "vergiss", "esquec", "dimentica"),
     _ROLE_CHANGE: ("you are now", "you're now", "you will now", "from now on", "no longer", "freed", "unlocked",
                    "reprogrammed", "persona", "eres", "seras", "a partir de ahora", "desde", "rol", "role", "from this",
                    "henceforth", "going forward", "rest of this", "adelante", "stop being", "deja de ser", "the real",
@@ -563,7 +582,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
                    "instrucciones", "configuracion", "programacion", "mensaje", "texto", "contenido", "text", "words",
                    "everything", "content", "palabras", "dijeron", "told", "given", "instructed", "indicaron", "ordenaron",
                    "pidieron", "pautas", "directrices", "normas", "reglas", "programming", "context", "memory", "above",
-                   "before", "setup", "received", "hidden", "inicial", "original", "oculto", "users", "verbatim"),
+                   "before", "setup", "received", "hidden", "inicial", "original", "oculto", "users", "verbatim", "start of",
+                   "beginning of", "top of", "instrucoes", "consignes", "systeme", "sistema"),
     _SECRECY: ("user", "usuario", "silently", "secretly", "covertly", "quietly", "secreto", "silenciosamente",
                "escondidas", "mention", "knowing"),
     _EXFIL: ("send", "post", "upload", "exfil", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi",
@@ -576,7 +596,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _VOID_DECLARATION: ("void", "null", "cancel", "revoked", "obsolete", "no longer", "invalid", "overridden", "suspended",
                         "disabled", "lifted", "deprecated", "outdated", "superseded", "expired", "replaced", "never", "test",
                         "fake", "not real", "irrelevant", "joke", "noise", "lifted", "removed", "turned off", "switched off",
-                        "waived", "deactivated", "relaxed", "ya no",
+                        "waived", "deactivated", "relaxed", "suggestion", "optional", "advisory", "recommendation",
+                        "free to ignore", "ya no",
                         "quedan", "estan"),
     _IGNORE_USER: ("ignor", "disregard", "forget", "overrid", "skip", "discard", "drop", "neglect", "olvid", "omit", "descart",
                    "caso omiso", "pasa por alto", "stop", "abandon", "supersed", "replace", "cancel"),
@@ -592,7 +613,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _PRIVILEGE_CLAIM: ("i am", "i'm", "user", "usuario", "permisos", "acceso total", "access", "authorized", "apply",
                        "aplican"),
     _DECODE_EXEC: ("decod", "decrypt", "deobfusc", "descifra"),
-    _SKIP_APPROVAL: ("without", "no need", "don't", "dont", "sin ", "no hace falta"),
+    _SKIP_APPROVAL: ("without", "no need", "don't", "dont", "sin ", "no hace falta", "no confirmation", "no approval",
+                     "no permission", "no review", "skip"),
     _ON_BEHALF: ("behalf", "nombre del", "share", "compart"),
     _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color", "alt=", "title=", "aria-label", "data-", "content="),
 }  # fmt: skip
