@@ -16,7 +16,7 @@ were told each call cost -- i.e. zero double charges.
                            [--max-attempts 8] [--virtual] [--async]
 
 Delays are scaled down so the run takes seconds: backoff base 50 ms, cap
-1 s, Retry-After 0.2 s, read timeout 0.5 s against 1 s slow responses.
+1 s, Retry-After 0.2 s, read timeout 1 s against 2 s slow responses.
 ``--virtual`` uses a FakeClock (waits counted, not slept).
 """
 
@@ -45,7 +45,7 @@ KINDS: list[tuple[str, dict[str, Any]]] = [
     ("timeout", {}),
     ("drop", {}),
     ("stream_drop", {"after_chunks": 0}),
-    ("slow", {"delay": 1.0}),
+    ("slow", {"delay": 2.0}),
 ]
 MESSAGES = [{"role": "user", "content": "Name three rivers of Spain, briefly."}]
 MODEL = "gpt-4o-mini"
@@ -89,7 +89,7 @@ def _resilience(args: argparse.Namespace) -> Any:
             "base_delay": 0.05,
             "max_delay": 1.0,
             "max_total_wait": 30,
-            "timeouts": {"chat.completions": 0.5},
+            "timeouts": {"chat.completions": 1.0},
         }
     )
     return Resilience(config, clock=FakeClock() if args.virtual else None, rng=random.Random(42))
