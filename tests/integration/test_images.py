@@ -216,3 +216,15 @@ def test_cli_image_refuses_invalid_size_before_sending(sandbox_env, tmp_path) ->
     message = " ".join(result.stderr.split())
     assert "800x600" in message and "1024x1024" in message and "Traceback" not in message
     assert sandbox_env.requests == []
+
+
+def test_conduit_toml_turns_on_the_moderation_stage_for_every_client(sandbox_env, tmp_path, monkeypatch) -> None:
+    (tmp_path / "conduit.toml").write_text('[media]\nmoderate_prompts = "images"\n')
+    monkeypatch.setenv("CONDUIT_CONFIG", str(tmp_path / "conduit.toml"))
+    from conduit.settings import get_settings
+
+    get_settings.cache_clear()
+    client = conduit.OpenAI()  # no screen_prompts() call: the pipeline's stages come from config
+    with pytest.raises(ContentFlagged):
+        client.images.generate(model="gpt-image-1.5", prompt="A man who will murder and torture people, blood everywhere")
+    assert [r.path for r in sandbox_env.requests] == ["/v1/moderations"]

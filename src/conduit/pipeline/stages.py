@@ -49,4 +49,10 @@ def check_parameters(exchange: Exchange) -> None:
 
 
 def configured_stages(settings: Settings) -> ConfiguredStages:
-    return ConfiguredStages(validators=[check_lifecycle, check_parameters], budget=budget_gate(settings))
+    validators: list[Validator] = [check_lifecycle, check_parameters]
+    from conduit.media.moderation import moderation_validator
+
+    moderation = moderation_validator(settings)  # [media] moderate_prompts; off unless configured
+    if moderation is not None:
+        validators.append(moderation)
+    return ConfiguredStages(validators=validators, budget=budget_gate(settings))
