@@ -116,6 +116,7 @@ class Pipeline:
         complete: bool,
         **trail: Any,
     ) -> ExchangeRecord:
+        exchange.stream = True  # also for multipart requests, whose stream flag is not in JSON
         return self._finish(
             exchange,
             usage,
