@@ -141,3 +141,26 @@ def test_child_environment_is_minimal() -> None:
 def test_describe_hides_env_and_headers() -> None:
     server = server_from_dict("s", {"command": "srv", "args": ["--x"], "env": {"TOKEN": "secret"}})
     assert server.describe() == "srv --x"
+
+
+def test_default_servers_come_from_conduit_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conduit.settings import get_settings
+
+    (tmp_path / "conduit.toml").write_text('[mcp.servers.docs]\nurl = "http://127.0.0.1:9/mcp"\nallow = ["search*"]\n')
+    monkeypatch.setenv("CONDUIT_CONFIG", str(tmp_path / "conduit.toml"))
+    get_settings.cache_clear()
+    try:
+        servers = load_servers()
+        assert list(servers) == ["docs"] and servers["docs"].transport == "http" and servers["docs"].allow == ("search*",)
+    finally:
+        monkeypatch.undo()
+        get_settings.cache_clear()
+
+
+def test_public_names_are_exported_lazily() -> None:
+    import conduit
+    import conduit.mcp
+
+    assert conduit.MCPManager is conduit.mcp.MCPManager
+    assert conduit.Agent.__name__ == "Agent"
+    assert conduit.mcp.ServerConfig.__name__ == "ServerConfig"
