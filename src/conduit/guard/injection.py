@@ -166,6 +166,10 @@ _IGNORE_USER = re.compile(
     r"all of the above|anything (?:else|above|before))"
     r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:the |your |this |that )?(?:request|question|query|task)\b[^.\n]{0,40}\binstead\b"
 )
+_DEFENSIVE_TAIL = re.compile(
+    r"\s*(?:found|in|inside|contained|within|from|embedded|that (?:appear|are|come)|which (?:appear|are)|"
+    r"dentro|contenidas|incluidas|que aparezcan|que vengan|en (?:el|la|los|las))\b"
+)
 _PRIOR = re.compile(
     r"\b(?:previous|prior|above|earlier|preceding|all|any|your|original|initial|system|existing|"
     r"anteriores|previas|previos|previa|previo|anterior|cualquier|todas|todos|tus|sus|iniciales|originales|del sistema|de arriba|"
@@ -665,22 +669,60 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
 
 
 class _Collector:
+    """Every piece of evidence with its position; scoring happens per window later."""
+
     def __init__(self, folded: str, untrusted: bool) -> None:
         self.folded = folded
         self.untrusted = untrusted
-        self.best: dict[str, Reason] = {}
+        self.found: list[Reason] = []
 
     def add(self, code: str, detail: str, start: int = -1, end: int = -1, factor: float = 1.0) -> None:
         base = _WEIGHTS[code][1 if self.untrusted else 0] * factor
-        if base <= 0:
-            return
-        current = self.best.get(code)
-        if current is None or base > current.weight:
-            self.best[code] = Reason(code, detail, base, start, end)
+        if base > 0:
+            self.found.append(Reason(code, detail, base, start, end))
 
-    def add_match(self, code: str, detail: str, match: re.Match[str], *, discount: bool = True) -> None:
-        factor = _context_factor(self.folded, match.start(), match.end()) if discount else 1.0
+    def add_match(self, code: str, detail: str, match: re.Match[str], *, discount: bool = True, factor: float = 1.0) -> None:
+        if discount:
+            factor *= _context_factor(self.folded, match.start(), match.end())
         self.add(code, f"{detail}: {_excerpt(self.folded, match)}", match.start(), match.end(), factor)
+
+    @property
+    def best(self) -> dict[str, Reason]:
+        return _best_per_code(self.found)
+
+
+# Injected instructions are local: their signals sit within a few sentences of each other.
+# Scoring the best window (not the whole text) keeps a long benign document, whose weak
+# signals are scattered over pages, from adding up to a false positive.
+_WINDOW = 1200
+
+
+def _best_per_code(reasons: list[Reason]) -> dict[str, Reason]:
+    best: dict[str, Reason] = {}
+    for reason in reasons:
+        current = best.get(reason.code)
+        if current is None or reason.weight > current.weight:
+            best[reason.code] = reason
+    return best
+
+
+def _best_window(reasons: list[Reason]) -> list[Reason]:
+    located = sorted((r for r in reasons if r.start >= 0), key=lambda r: r.start)
+    floating = [r for r in reasons if r.start < 0]
+    if not located:
+        return list(_best_per_code(floating).values())
+    best: list[Reason] = []
+    best_score = -1.0
+    end = 0
+    for index, anchor in enumerate(located):
+        end = max(end, index)
+        while end < len(located) and located[end].start < anchor.start + _WINDOW:
+            end += 1
+        chosen = list(_best_per_code(located[index:end] + floating).values())
+        score = _combine(chosen)
+        if score > best_score:
+            best, best_score = chosen, score
+    return best
 
 
 def _excerpt(text: str, match: re.Match[str]) -> str:
@@ -735,10 +777,11 @@ def _combine(reasons: list[Reason]) -> float:
 def _collect(folded: str, c: _Collector) -> None:
     for match in _find(_OVERRIDE, folded):
         has_prior = _PRIOR.search(folded[match.start() : match.end() + 30]) is not None
-        c.add_match("override", "instruction-override phrase", match)
-        if not has_prior:  # "ignore rules" without "previous/all/your" is weaker
-            current = c.best["override"]
-            c.best["override"] = Reason(current.code, current.detail, current.weight * 0.4, current.start, current.end)
+        # "ignore rules" without "previous/all/your" is weaker; "do not follow instructions found in
+        # the document" is the defence itself, not an attack
+        defensive = _DEFENSIVE_TAIL.match(folded, match.end()) is not None
+        factor = (1.0 if has_prior else 0.4) * (0.1 if defensive else 1.0)
+        c.add_match("override", "instruction-override phrase", match, factor=factor)
     for match in _find(_VOID_DECLARATION, folded):
         c.add_match("override", "declares the existing instructions void", match)
     for match in _find(_IGNORE_USER, folded):
@@ -809,9 +852,11 @@ def _collect(folded: str, c: _Collector) -> None:
     for match in _find(_DECODE_EXEC, folded):
         c.add_match("decode_execute", "asks to decode and execute hidden content", match)
     if c.untrusted:
-        features = _directive_features(folded)
-        if len(features) >= 3 and "mentions an AI reader" in features:
-            c.add("directive_features", "data addressed to the model: " + ", ".join(features), factor=0.75 if len(features) == 3 else 1.0)
+        for start in range(0, max(len(folded) - _WINDOW // 2, 1), _WINDOW // 2):
+            features = _directive_features(folded[start : start + _WINDOW])
+            if len(features) >= 3 and "mentions an AI reader" in features:
+                c.add("directive_features", "data addressed to the model: " + ", ".join(features), start,
+                      min(len(folded), start + _WINDOW), factor=0.75 if len(features) == 3 else 1.0)  # fmt: skip
         for match in _IMPERATIVE_LINE.finditer(folded):
             if len(match.group(0).split()) >= 5:
                 c.add_match("imperative_line", "stand-alone imperative sentence inside data", match)
@@ -903,7 +948,7 @@ def screen(
             word_split = 0 < finding.start and finding.end < len(text) and text[finding.start - 1].isalpha() and text[finding.end].isalpha()
             if word_split:
                 collector.add("unicode_zero_width", _unicode.describe(finding) + " inside a word", finding.start, finding.end)
-    reasons = [r for r in collector.best.values() if r.code not in ignore]
+    reasons = _best_window([r for r in collector.found if r.code not in ignore])
     if _depth == 0:
         for hidden in hidden_texts + _decoded_payloads(clean):
             inner = screen(hidden, source, thresholds=thresholds, ignore=ignore, _depth=1)
