@@ -249,7 +249,16 @@ class BudgetStore:
             at, budgets = self._stored_cache
             if at and now - at < max_age:
                 return budgets
-        budgets = self.stored_budgets()
+        # a short-lived connection: a process that never has budgets keeps no connection open for them
+        conn = self.ledger.connect()
+        try:
+            budgets = self.stored_budgets(conn)
+        except Exception as exc:
+            if _is_db_error(exc):
+                raise _ledger_error(exc) from exc
+            raise
+        finally:
+            conn.close()
         with self._cache_lock:
             self._stored_cache = (now, budgets)
         return budgets
