@@ -81,7 +81,7 @@ def check(
                 table.add_row(reason.code, f"{reason.weight:.2f}", reason.detail)
             out.print(table)
     if verdict.action in ("quarantine", "block"):
-        raise typer.Exit(4)
+        raise SystemExit(4)  # typer.Exit is swallowed by app.main (standalone_mode=False)
 
 
 def redact(
@@ -146,4 +146,4 @@ def scan_tools(
                 table.add_row(f.server, f.tool, f.severity, f.code, f.path, f.message)
             out.print(table)
     if any(SEVERITY_ORDER[f.severity] >= SEVERITY_ORDER["high"] for f in findings):
-        raise typer.Exit(4)
+        raise SystemExit(4)  # typer.Exit is swallowed by app.main (standalone_mode=False)
