@@ -161,23 +161,26 @@ class MCPManager:
         connection = self.connections[server]
         tools: list[Any] = []
         cursor: str | None = None
-        with anyio.fail_after(self.servers[server].connect_timeout):
-            for _page in range(100):
-                page = await connection.client.list_tools(cursor=cursor)
-                tools.extend(page.tools)
-                cursor = page.next_cursor
-                if not cursor:
-                    break
-        connection.tools_stale = False
+        connection.tools_stale = False  # before listing: a change announced meanwhile triggers another refresh
+        try:
+            with anyio.fail_after(self.servers[server].connect_timeout):
+                for _page in range(100):
+                    page = await connection.client.list_tools(cursor=cursor)
+                    tools.extend(page.tools)
+                    cursor = page.next_cursor
+                    if not cursor:
+                        break
+        except BaseException:
+            connection.tools_stale = True  # retry on next use
+            raise
         config = self.servers[server]
         specs = build_specs(config, tools)
         self._hidden[server] = [tool.name for tool in tools if not is_allowed(config, tool.name)]
         self._refused[server] = {}
         self._candidates[server] = specs
-        pins = self._pin_store()
-        if pins is not None:
+        if self._pins_arg is not False:
             try:
-                verdicts = pins.check_all(specs)
+                verdicts = self._pin_store().check_all(specs)
             except Exception as exc:  # noqa: BLE001 - unverifiable definitions must not reach the model
                 raise MCPError(
                     f"The tool definitions of MCP server {server!r} could not be checked against their pins "
