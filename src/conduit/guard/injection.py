@@ -103,7 +103,7 @@ def _fold(text: str) -> str:
     Length-preserving for almost all text, so match offsets stay close to
     the original; offsets are reported against this folded text.
     """
-    text = unicodedata.normalize("NFKC", text)
+    text = unicodedata.normalize("NFKC", text.replace("\u02c6", " "))  # undo spotlighting datamarks
     decomposed = unicodedata.normalize("NFD", text)
     stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
     return stripped.lower()
