@@ -284,3 +284,22 @@ def test_a_worker_killed_mid_call_leaves_a_reservation_that_is_recovered(env: An
     assert (usage.spent, usage.reserved) == (held["estimate_nanousd"], 0)
     assert gate.recover() == []  # and never counted twice
     assert store.reservations()[0]["state"] == "expired"
+
+
+def test_a_retried_exchange_keeps_one_reservation_and_counts_a_maybe_billed_attempt(env: Any) -> None:
+    """The resilience layer retries a dropped attempt; the budget holds and charges its worst case too."""
+    from conduit.sandbox import Fault
+
+    env.inject(Fault(kind="drop", count=1))
+    client = conduit.OpenAI()
+    with Budget("global", "1"):
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_tokens=1000)
+    assert len(env.requests) == 2
+    rows = {r["status"]: r for r in _rows()}
+    assert sorted(rows) == ["ok", "retried"]
+    [reservation] = store_for().reservations()  # one reservation for the whole exchange...
+    assert reservation["state"] == "settled"  # ...settled exactly once
+    worst, actual = rows["retried"]["estimate_usd"], rows["ok"]["cost_usd"]
+    assert reservation["extra_nanousd"] == int(worst * 10**9)  # the dropped attempt may have been billed
+    assert _spent() == actual + worst
+    assert store_for().usage("global@total", "total").reserved == 0

@@ -249,3 +249,14 @@ def test_a_failed_settlement_never_breaks_the_call_and_stays_recoverable(db_url:
     recovered, _ = gate.store.recover(now=row["expires_at"] + 1)
     assert recovered == [reservation.id]
     assert gate.store.usage("global@total", "total").spent == usd("0.4")
+
+
+def test_growing_a_hold_is_not_charged(store: BudgetStore) -> None:
+    """A fallback to a pricier model grows the hold; settlement charges only the actual."""
+    budget = Budget("global", "1.00")
+    reservation = store.reserve(Charge(), usd("0.30"), {budget.key: budget}).reservation
+    assert reservation is not None
+    assert store.extend(reservation, usd("0.20"), billed=False) == []
+    assert usage(store, budget) == (Decimal(0), Decimal("0.50"))
+    store.settle(reservation.id, usd("0.45"))
+    assert usage(store, budget) == (Decimal("0.45"), Decimal(0))

@@ -169,7 +169,7 @@ class BudgetGate:
             return
         self._dispatch(alerts, reservation)
 
-    def extend(self, reservation: Reservation | None, usd: Decimal | None) -> None:
+    def extend(self, reservation: Reservation | None, usd: Decimal | None, *, billed: bool = True) -> None:
         """Count ``usd`` more on the same reservation: a retried attempt that may have been billed.
 
         For the resilience layer: before sending a retry whose previous attempt
@@ -179,12 +179,20 @@ class BudgetGate:
         ``downgrade`` budgets must still fit, else :class:`BudgetExceeded` and the
         retry must not be sent) and charged at settlement on top of the final
         attempt's actual cost -- the exchange keeps ONE reservation, settled once.
+
+        ``billed=False`` only grows the hold (e.g. a fallback to a pricier model:
+        ``extend(r, new_worst - old_worst, billed=False)``, or :meth:`grow`); the
+        settlement then charges just the actual cost.
         """
         if reservation is None or usd is None or usd <= 0:
             return
-        refused = self.store.extend(reservation, to_nano_ceiling(usd))
+        refused = self.store.extend(reservation, to_nano_ceiling(usd), billed=billed)
         if refused:
             raise _exceeded(refused, None, retry=True)
+
+    def grow(self, reservation: Reservation | None, usd: Decimal | None) -> None:
+        """Hold ``usd`` more without charging it (a fallback to a model with a higher worst case)."""
+        self.extend(reservation, usd, billed=False)
 
     # -- other callers (tools, agents) --------------------------------------------
     def reserve_charge(self, charge: Charge, usd: Decimal, *, label: str | None = None) -> Reservation | None:

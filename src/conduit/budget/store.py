@@ -378,12 +378,17 @@ class BudgetStore:
 
 
     # -- extend / settle / release ----------------------------------------------
-    def extend(self, reservation: Reservation, amount: int, *, now: float | None = None) -> list[Shortfall]:
-        """Hold ``amount`` more on the same budgets (a retry whose earlier attempt may have been billed).
+    def extend(
+        self, reservation: Reservation, amount: int, *, billed: bool = True, now: float | None = None
+    ) -> list[Shortfall]:
+        """Hold ``amount`` more on the same budgets.
 
-        The extra amount is charged at settlement whatever the final attempt
-        costs, because the maybe-billed attempt's real cost is unknown. Returns
-        the hard budgets that refused (nothing is held then).
+        ``billed=True`` (a retry whose earlier attempt may have been billed):
+        the amount is also charged at settlement whatever the final attempt
+        costs, because the maybe-billed attempt's real cost is unknown.
+        ``billed=False`` (a fallback to a pricier model): only the hold grows;
+        settlement charges the actual cost. Returns the hard budgets that
+        refused (nothing is held then).
         """
         now = time.time() if now is None else now
 
@@ -408,14 +413,14 @@ class BudgetStore:
             conn.execute(
                 "UPDATE budget_reservations SET estimate_nanousd = estimate_nanousd + ?, extra_nanousd = extra_nanousd + ? "
                 "WHERE id = ?",
-                (amount, amount, reservation.id),
+                (amount, amount if billed else 0, reservation.id),
             )
             return []
 
         refused = self.transact(body)
         if not refused:
             reservation.estimate += amount
-            reservation.extra += amount
+            reservation.extra += amount if billed else 0
         return refused
 
     def settle(self, reservation_id: str, actual: int | None, *, now: float | None = None) -> list[BudgetAlert]:
