@@ -593,3 +593,43 @@ def test_real_budget_too_small_for_a_retry_stops_it_before_sending(sandbox_env, 
                 client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=40)
     assert len(sandbox_env.requests) == 1 + 2  # the probe, then 2 attempts: a third could overspend
     assert events[-1].kind == "give_up" and "budget" in events[-1].describe()
+
+
+# -- cancellation -----------------------------------------------------------------------
+
+
+class _StuckClock(FakeClock):
+    """Backoff waits that never end (until the task is cancelled)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.waiting = asyncio.Event()
+
+    async def asleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.waiting.set()
+        await asyncio.Event().wait()
+
+
+def test_a_call_cancelled_during_backoff_is_settled_once(sandbox_env) -> None:
+    sandbox_env.inject(Fault("rate_limit", count=None, retry_after=30))
+    clock = _StuckClock()
+
+    async def scenario() -> None:
+        with use_resilience(_resilience(clock)):
+            client = conduit.AsyncOpenAI()
+        task = asyncio.create_task(client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES))
+        await clock.waiting.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await client.close()
+
+    asyncio.run(scenario())
+    rows = _rows()
+    _assert_one_settlement_per_exchange(rows)
+    assert [(r["status"], r["error_class"]) for r in rows] == [
+        ("retried", "rate_limit_exceeded"),
+        ("error", "CancelledError"),
+    ]
+    assert rows[-1]["wait_ms"] == 30000.0 and rows[-1]["cost_usd"] == 0

@@ -119,6 +119,7 @@ class ExchangeRun:
         self.total_wait = 0.0
         self.committed_usd = Decimal(0)  # worst case of attempts that may have been billed
         self.stop_detail: str | None = None
+        self.recorded = 0  # highest attempt number already in the ledger as a retried row
         self._bind_model()
 
     # -- per-model state ---------------------------------------------------------------
@@ -354,6 +355,7 @@ class ExchangeRun:
         if attempt.verdict.reason == "circuit_open":
             return  # nothing was sent
         error_class, message = self._error_text(attempt)
+        self.recorded = max(self.recorded, attempt.number)
         self.pipeline.record_attempt(
             self.exchange,
             http_status=attempt.verdict.http_status,
@@ -378,7 +380,9 @@ class ExchangeRun:
         return CircuitOpenError(self.exchange.model, self.origin, retry_in)
 
     def trail(self, attempt: Attempt | None) -> dict[str, Any]:
-        """Extra columns for the settled row."""
+        """Extra columns for the settled row (``attempt`` None: the call ended by an exception)."""
+        if attempt is None and self.exchange.attempt <= self.recorded:
+            self.exchange.attempt = self.recorded + 1  # ended while waiting for the next attempt
         return {
             "wait_ms": attempt.wait_ms if attempt is not None else round(self.pending_wait * 1000.0, 3),
             "fallback_from": self.fallback_from,
