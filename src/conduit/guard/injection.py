@@ -119,6 +119,7 @@ _GAP = r"(?:[\s,;:'\"()\-]+[\w'\-]+){0,%d}?[\s,;:'\"()\-]+"  # up to N interveni
 _OVERRIDE_VERB = _words(
     r"ignore|ignoring|disregard|forget|override|overrule|bypass|skip|abandon|discard|drop|neglect|"
     r"stop following|do not follow|don't follow|no longer follow|pay no attention to|"
+    r"set aside|put aside|lay aside|deja de lado|dejes de lado|deje de lado|"
     r"ignora|ignore|ignoren|ignorar|ignores|olvida|olvide|olviden|olvidar|olvides|omite|omita|omitan|omitir|"
     r"descarta|descarte|descartar|haz caso omiso(?: de| a)?|no sigas|no obedezcas|deja de seguir|pasa por alto|"
     r"ignorez|oubliez|oublie|oublies|ignoriere|ignoriert|vergiss|vergessen sie|esqueca|esqueça|esquece|ignori|dimentica"
@@ -164,7 +165,7 @@ _IGNORE_USER = re.compile(
     r"|\bstop (?:what you(?:'re| are) doing|your current task)|\babandon (?:your|the) (?:current )?task"
     r"|\b(?:overrides?|supersedes?|replaces?|cancels?) (?:everything|all (?:previous|prior|other|earlier) (?:instructions|rules|orders)|"
     r"all of the above|anything (?:else|above|before))"
-    r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:the |your |this |that )?(?:request|question|query|task)\b[^.\n]{0,40}\binstead\b"
+    r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:the |your |this |that )?(?:\w+ )?(?:request|question|query|task)\b[^.\n]{0,40}\binstead\b"
 )
 _DEFENSIVE_TAIL = re.compile(
     r"\s*(?:found|in|inside|contained|within|from|embedded|that (?:appear|are|come)|which (?:appear|are)|"
@@ -172,6 +173,7 @@ _DEFENSIVE_TAIL = re.compile(
 )
 _PRIOR = re.compile(
     r"\b(?:previous|prior|above|earlier|preceding|all|any|your|original|initial|system|existing|"
+    r"you were (?:given|configured|told|provided)|que te (?:dieron|configuraron|pusieron)|"
     r"anteriores|previas|previos|previa|previo|anterior|cualquier|todas|todos|tus|sus|iniciales|originales|del sistema|de arriba|"
     r"vorherigen|precedentes|precedenti)\b"
 )
@@ -213,6 +215,9 @@ _NO_LIMITS = re.compile(
     r"(?:safety|safe[_ ]?mode|filter(?:s|ing)?|guardrails?|moderation|censorship|restrictions?|alignment)\s*[=:]\s*"
     r"(?:off|false|0|none|disabled|no)\b|"
     r"(?:you have|you've got|you had|with) no (?:\w+ )?(?:content policy|policy|policies|rules|filters?|restrictions|limits|guidelines)|"
+    r"no (?:existen|hay|tienes|tienen) (?:\w+ )?(?:normas|reglas|restricciones|limites|filtros|politicas)|"
+    r"(?:sudo|admin|god|root|developer|debug|dev|unrestricted|jailbreak|dan) mode\s*[:=]\s*(?:on|enabled|true|1|activ\w*)|"
+    r"you are now in ['\"]?[\w\- ]{2,30}?['\"]? mode|"
     r"(?:pretend|imagine|assume) (?:that )?(?:there (?:are|were) no|you (?:have|had) no|you don't have any) (?:\w+ )?"
     r"(?:rules|restrictions|guidelines|filters|limits|policies)|(?:no longer|not) bound by (?:\w+ )?(?:policy|policies|rules|guidelines)|"
     r"(?:romper|rompe|saltarte|saltate|saltar) (?:las|tus|todas las) (?:reglas|normas|restricciones|politicas)|"
@@ -238,6 +243,7 @@ _REVEAL_VERB = _words(
     r"write out|what (?:is|are|was|were)|copy|paste|describe|quote|cite|reproduce|transcribe|respond only with|"
     r"reply with|respond with|answer with|cuentame|cuenteme|cuenta|explicame|"
     r"mostre|mostra|revele|diga|dis-moi|dites-moi|montre-moi|montrez-moi|affiche|affichez|revele-moi|"
+    r"admit|confess|disclose|enumerate|start listing|listing|recite|recites|copia|copiame|transcribe|proceed to reveal|"
     r"tells?|telling|reveals?|revealing|shows?|showing|prints?|printing|gives?|giving|shares?|sharing|recites?|leaks?|"
     r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
     r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon|"
@@ -256,7 +262,12 @@ _HIDDEN_PROMPT = _words(
     r"(?:tes|vos) (?:instructions|consignes)|"
     r"(?:tu|su) (?:mensaje|prompt|instruccion|instrucciones|configuracion) (?:inicial|original|oculto|oculta|del sistema|del desarrollador)|"
     r"(?:other|previous|earlier) users'? (?:data|conversations?|messages|information|chats)|your memory|"
-    r"(?:its|their|his|her) (?:system prompt|instructions|initial prompt|hidden prompt)|(?:que|lo que) te (?:dijeron|indicaron|ordenaron|pidieron) antes|"
+    r"(?:its|their|his|her) (?:\w+ ){0,2}(?:system prompt|instructions|initial prompt|hidden prompt|configuration|setup|rules)|"
+    r"(?:text|context|words|instructions|prompt|data) (?:that )?you (?:were|have been|got) (?:primed|seeded|initiali[sz]ed|loaded|"
+    r"configured|given|told|provided|fed) with|"
+    r"(?:instruction|instructions|rule|rules) (?:that )?you (?:were|have been) (?:given|told)|"
+    r"lo que (?:el desarrollador|tu creador|el sistema|tus creadores|los desarrolladores) te (?:escribio|dijo|indico|puso|dio)|"
+    r"(?:restricted|confidential|classified|internal|private|privileged) (?:data|information|files|documents|records)|(?:que|lo que) te (?:dijeron|indicaron|ordenaron|pidieron) antes|"
     r"(?:prompt|instrucciones|mensaje) (?:del|de) (?:sistema|configuracion)(?: inicial)?|"
     r"(?:tu|su) (?:prompt|configuracion|instrucciones|programacion)|configuracion inicial|instrucciones iniciales|"
     r"(?:words|palabras) (?:of|in|de|en) (?:your|tu) prompt|el prompt|"
@@ -298,6 +309,7 @@ _SECRECY = re.compile(
     r"sin que el usuario (?:lo )?(?:sepa|note|vea)|en secreto|silenciosamente|a escondidas|sin avisar al usuario|"
     r"(?:do not|don't|never|must not) (?:mention|reveal|disclose) (?:this|these) (?:note|message|instructions?|step)|"
     r"(?:do not|don't|never) (?:tell|inform|notify|alert) (?:anyone|anybody|the (?:clinic|bank|company|team|owner|admin|police|others?))|"
+    r"without (?:telling|informing|notifying|alerting) (?:anyone|anybody|the (?:user|owner|team|admin))|sin decir(?:selo|le)? a nadie|"
     r"no (?:menciones|mencione|digas|diga|reveles|revele) (?:esto|esta nota|este mensaje|estas instrucciones|este paso))\b"
 )
 
@@ -361,7 +373,10 @@ _FAKE_BOUNDARY = re.compile(
     r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?(?:instructions?|rules?|tasks?|directives?|orders)\s*:|"
     r"nuevas instrucciones:?|nueva (?:regla|tarea|instruccion)\s*:|(?:instruccion|instrucciones|nota|mensaje) ocult[ao]s?\s*:|"
     r"(?:assistant|ai|llm|model|agent|system)[_\- ]instructions?\b|"
-    r"(?:system prompt|prompt|policy|instruction|rules) (?:update|override|change|addendum|patch|amendment)\s*:|(?:hidden|invisible|secret) (?:text|note|instructions?|message|prompt)\s*[:\]]|"
+    r"(?:system prompt|prompt|policy|instruction|rules) (?:update|override|change|addendum|patch|amendment)\s*:|"
+    r"(?:hint|note|instructions?|message|prompt|directive)s?[_\- ](?:for|to)[_\- ](?:the[_\- ])?(?:llm|ai|model|assistant|agent|bot)s?\b|"
+    r"\b(?:llm|ai|assistant|model|agent|bot)[_\-](?:hint|note|instructions?|directive|prompt)s?\b|"
+    r"(?:hidden|invisible|secret) comment\s*:|(?:hidden|invisible|secret) (?:text|note|instructions?|message|prompt)\s*[:\]]|"
     r"texto oculto\s*:|"
     r"instrucciones del sistema|important system (?:note|instruction|message)|system (?:override|update|notice):|"
     r"maintainer note|security update)\b",
@@ -429,7 +444,7 @@ _ADDRESSED = re.compile(
     r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?|models?)(?: [\w\-]+){0,3} (?:must|should|shall|"
     r"(?:is|are) required to|need to|have to) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|"
     r"tell|reply|respond|send|forward|give|mark|classify|call|execute|run|add|click|visit|open|delete|transfer|book|buy|pay|accept|"
-    r"grant|email|upload|wire|cancel|remove)\b|"
+    r"grant|email|upload|wire|cancel|remove|navigate|go|browse|fetch|load|purchase|post|move|change|push)\b|"
     r"instruccion(?:es)? (?:para|al|a la) (?:el |la )?(?:ia|asistente|modelo|agente|chatbot|bot)\b|"
     r"antes de (?:responder|contestar|devolver)\b)"
 )
@@ -463,7 +478,7 @@ _DESTRUCTIVE = re.compile(
     r"\bmkfs\b|\bchmod\s+-?r?\s*777\b|\bcurl\b[^\n|]*\|\s*(?:ba|z)?sh\b|\bwget\b[^\n|]*\|\s*(?:ba|z)?sh\b|"
     r"\bcurl\b[^\n]*\s-(?:d|f|F|T)\s*@|\bnc\s+-e\b|"
     r"\b(?:borra|elimina|borrar|eliminar) (?:la base de datos|todos? (?:los|las)|toda la)\b|\bdestruye\b|"
-    r"\b(?:wipe|erase|purge|delete|remove|destroy) (?:all (?:of )?)?(?:the |my |your |their )?(?:user'?s'? |customer'?s'? )?"
+    r"\bbackdoor\b|\b(?:wipe|erase|purge|delete|remove|destroy) (?:all (?:of )?)?(?:the |my |your |their )?(?:user'?s'? |customer'?s'? )?"
     r"(?:\w+ )?(?:files|folders?|drafts|emails|inbox|data|records|database|repos?|repositor(?:y|ies)|backups|accounts?|history)\b"
 )
 _PRIVILEGE_CLAIM = re.compile(
@@ -477,6 +492,7 @@ _PRIVILEGE_CLAIM = re.compile(
     r"granted) you to\b|\b(?:el usuario|el administrador) (?:te )?(?:ha )?(?:autorizado|permitido|aprobado)\b|"
     r"\bel usuario es (?:un |el )?(?:admin|administrador|supervisor|vip|root)|\b(?:tiene|tengo) permisos totales|"
     r"\bacceso total\b|\bfull (?:admin )?access\b|\b(?:full|root|admin|unlimited) (?:privileges|permissions|control)\b|"
+    r"\b(?:authori[sz]ation|clearance|access|privilege|security) level\s*[:=]?\s*\d+|"
     r"\bthis is (?:your|the) (?:operator|developer|creator|admin|administrator|owner|system)(?: speaking)?\b|"
     r"\b(?:habla|te habla) (?:tu|el) (?:operador|desarrollador|creador|administrador)\b|"
     r"\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
@@ -491,8 +507,23 @@ _SKIP_APPROVAL = re.compile(
     r"\b(?:without (?:asking|confirmation|confirming|approval|permission|review|human review|the user'?s? (?:consent|approval|"
     r"confirmation|knowledge))|no need to (?:ask|confirm|check)|"
     r"no (?:confirmation|approval|permission|review) (?:is )?(?:needed|required|necessary)|"
-    r"skip (?:the |all )?(?:security |safety )?(?:checks?|checklist|review|scan|tests|approval)|don'?t (?:ask|wait) for (?:confirmation|approval|permission)|"
+    r"skip (?:the |all )?(?:security |safety )?(?:checks?|checklist|review|scan|tests|approval)|"
+    r"skip (?:asking|confirming with|checking with) (?:the )?user|don'?t (?:ask|wait) for (?:confirmation|approval|permission)|"
     r"sin (?:pedir|preguntar|confirmar|confirmacion|permiso|aprobacion)|no hace falta (?:preguntar|confirmar))\b"
+)
+_USER_DATA_OUT = re.compile(
+    r"\b(?:move|copy|upload|share|post|publish|send|export|push|forward|leak|paste|dump)\b(?: \w+){0,2} (?:all |every )?(?:of )?"
+    r"(?:the |their |his |her )?(?:user'?s?'?|customer'?s?'?|client'?s?'?|employees?'?s?'?) (?:\w+ ){0,2}(?:files|data|documents|notes|emails|"
+    r"contacts|photos|messages|history|records|details|information|addresses|phone numbers?|salar(?:y|ies)|credentials|passwords)"
+    r"|\b(?:comparte|compartan|envia|enviad|manda|reenvia|sube|publica|exporta)(?:nos)?\b(?: con nosotros)? (?:\w+ ){0,4}del (?:usuario|cliente)"
+    r"|\b(?:push|publish|paste|post|commit|upload)\b[^.\n]{0,50}?\b(?:credentials|passwords?|secrets?|tokens?|keys)\b[^.\n]{0,40}?"
+    r"\b(?:gist|pastebin|public|shared|repo|channel|forum)"
+)
+_FINANCIAL_ACTION = re.compile(
+    r"\b(?:purchase|buy|order|pay for|pay|charge|wire|transfer|send money|book)\b[^.\n]{0,80}?\b(?:stored|saved|user'?s?|their|"
+    r"default|on-file|registered) (?:credit )?(?:card|payment method|payment|account|wallet)"
+    r"|\b(?:charge|bill) it to (?:the |their |my )?(?:saved|stored|user'?s?) (?:card|account)"
+    r"|\b(?:compra|paga|cobra|transfiere|reserva)\b[^.\n]{0,80}?\b(?:su|la) tarjeta (?:guardada|registrada)"
 )
 _ON_BEHALF = re.compile(
     r"\b(?:on behalf of (?:the|this|your) (?:user|customer|owner)|(?:en nombre|a nombre) del (?:usuario|cliente))\b"
@@ -505,14 +536,33 @@ _DECODE_EXEC = re.compile(
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 
 # --- the model addressed by name, vocative style ("Also, model, append ...", "-- AI reviewer, approve ...")
+_VOCATIVE_PREFIX = r"(?:^|[.!?;:]\s+|,\s*|--\s*|[^\w\s,.'\"]\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?"
+_VOCATIVE_NAME = r"(?:ai|assistant|model|llm|bot|chatbot|agent|gpt|chatgpt|claude|copilot|ia|asistente|modelo)(?: \w+)?"
+_VOCATIVE_VERBS = (
+    r"please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|disregard|send|tell|say|add|append|include|write|reply|"
+    r"respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|approve|merge|apply|mark|rate|rank|score|grant|"
+    r"give|summari[sz]e|report|list|open|click|buy|pay|accept|share|cancel|wire|replace|reveal|export|change|move|order|purchase|"
+    r"olvida|ignora|envia|borra|responde|di|dile|haz|a partir|desde|cuando|por favor"
+)
 _VOCATIVE = re.compile(
     r"@[\w\-]*(?:ai|bot|assistant|gpt|agent|copilot|llm)[\w\-]*\b|"
-    r"(?:^|[.!?;:]\s+|,\s*|--\s*|[^\w\s,.'\"]\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?(?:ai|assistant|model|llm|bot|"
-    r"chatbot|agent|gpt|chatgpt|claude|ia|asistente|modelo)(?: \w+)?\s*(?:,|->|=>|:)\s*(?=(?:please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|"
-    r"send|tell|say|add|append|include|write|reply|respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|"
-    r"approve|merge|apply|mark|rate|rank|score|grant|give|summari[sz]e|report|list|open|click|buy|pay|accept|share|delete|cancel|"
-    r"wire|replace|reveal|export|"
-    r"olvida|ignora|envia|borra|responde|di|dile|haz|a partir|desde|cuando|por favor)\b)"
+    # "Assistant, disregard ...", "model -> accept ...", "AI reviewer -- approve ..."
+    + _VOCATIVE_PREFIX + _VOCATIVE_NAME + r"\s*(?:,|->|=>|\u2014|\u2013|\s--\s)\s*"
+    r"(?:(?:urgent|important|note|quick|hey)\s*(?:,|\u2014|\u2013|--|:)\s*)?(?!(?:the|a|an|is|are|was|were|which|that|who|and|or|of|in|on|"
+    r"for|with|to|it|its|by|as|at|from|el|la|los|las|un|una|que|y|o|de|en|con|es|son)\b)[a-z]{2,}\b(?!\s*[,)=:(\]])|"
+    # "LLM reviewers: approve ..." (a colon is also how chat logs and YAML look, so the next word must be an order)
+    + _VOCATIVE_PREFIX + _VOCATIVE_NAME + r"s?\s*:\s*(?=(?:" + _VOCATIVE_VERBS + r")\b)|"
+    r"\b(?:dear|hey|hi|hello|ok|okay|oye|hola|querido|querida|estimado|estimada|mr\.?|ms\.?)\s+(?:\w+\s+)?(?:ai|assistant|model|llm|bot|"
+    r"chatbot|agent|gpt|chatgpt|claude|copilot|ia|asistente|modelo)\b\s*[,:!]"
+)
+
+# --- text dedicated to AI readers ("to the language model:", "Mensaje para asistentes virtuales:")
+_DEDICATIVE = re.compile(
+    r"\b(?:to|for|para|al|a la|a los|a las)\s+(?:the |any |all |every |whatever |whichever |each |el |la |los |las |cualquier |todo |todos los )?"
+    r"(?:[\w\-]+ ){0,2}(?:ai|a\.i\.|llm|language model|assistant|bot|chatbot|agent|model|copilot|gpt|ia|asistente|modelo|agente)s?"
+    r"(?:es)?(?: (?:virtuales|de ia|virtual|readers?|reviewers?|listening|reading(?: this)?|escuchando|leyendo))?\s*[:\u2014]\s+\S"
+    r"|\b(?:to|for) (?:any|all|every|whatever) (?:[\w\-]+ ){0,2}(?:ai|assistant|bot|chatbot|agent|model|copilot)s? "
+    r"(?:listening|reading|watching|processing|here)\b"
 )
 
 # --- directive features: several independent hints that a piece of *data* is talking to the model.
@@ -565,7 +615,7 @@ _NEGATION_BEFORE = re.compile(r"\b(?:do not|don't|never|must not|should not|no|n
 # pays for a handful of regex passes instead of twenty. A trigger must occur
 # in *every* text the regex can match: keep them in step with the regexes.
 _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
-    _OVERRIDE: ("ignor", "disregard", "forget", "overrid", "overrul", "bypass", "skip", "abandon", "discard", "drop",
+    _OVERRIDE: ("ignor", "aside", "de lado", "disregard", "forget", "overrid", "overrul", "bypass", "skip", "abandon", "discard", "drop",
                 "neglect", "follow", "pay no attention", "olvid", "omit", "descart", "caso omiso", "no sigas",
                 "obedezcas", "deja de seguir", "pasa por alto", "oubli", "vergiss", "vergessen", "esquec", "dimentica"),
     _OVERRIDE_SHORT: ("ignor", "disregard", "forget", "overrid", "bypass", "skip", "discard", "drop", "neglect",
@@ -581,13 +631,16 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _NO_LIMITS: ("without", "no ", "unrestricted", "unfiltered", "uncensored", "jailbr", "mode", "do anything now",
                  "sin ", "modo ", "break", "romp", "salt", "pretend", "imagine", "assume", "bound", "safe", "filter",
                  "guardrail", "moderation", "censorship", "restriction", "alignment", "policy", "policies", "rules", "limits",
-                 "anything", "freedom", "libertad", "limite", "every", "cualquier", "todas las"),
+                 "anything", "freedom", "libertad", "limite", "every", "cualquier", "todas las", "existen", "no hay",
+                 "mode"),
     _PROMPT_LEAK: ("prompt", "instruction", "configuration", "config", "message", "rules", "guidelines", "directives",
                    "instrucciones", "configuracion", "programacion", "mensaje", "texto", "contenido", "text", "words",
                    "everything", "content", "palabras", "dijeron", "told", "given", "instructed", "indicaron", "ordenaron",
                    "pidieron", "pautas", "directrices", "normas", "reglas", "programming", "context", "memory", "above",
                    "before", "setup", "received", "hidden", "inicial", "original", "oculto", "users", "verbatim", "start of",
-                   "beginning of", "top of", "instrucoes", "consignes", "systeme", "sistema"),
+                   "beginning of", "top of", "instrucoes", "consignes", "systeme", "sistema", "primed", "seeded",
+                   "initiali", "loaded", "configured", "fed with", "escribio", "dijo", "restricted", "confidential",
+                   "classified", "internal", "private", "privileged"),
     _SECRECY: ("user", "usuario", "silently", "secretly", "covertly", "quietly", "secreto", "silenciosamente",
                "escondidas", "mention", "knowing"),
     _EXFIL: ("send", "post", "upload", "exfil", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi",
@@ -613,13 +666,18 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _FAKE_BOUNDARY: ("<", "[", "##", "end of", "instruction", "instrucciones", "important system",
                      "system ", "maintainer", "security update"),
     _DESTRUCTIVE: ("rm ", "drop", "delete", "format", "mkfs", "chmod", "curl", "wget", "nc ", "borr", "elimin",
-                   "destruye", "wipe", "erase", "purge", "remove", "destroy"),
+                   "destruye", "wipe", "erase", "purge", "remove", "destroy", "backdoor"),
     _PRIVILEGE_CLAIM: ("i am", "i'm", "user", "usuario", "permisos", "acceso total", "access", "authorized", "apply",
                        "aplican"),
     _DECODE_EXEC: ("decod", "decrypt", "deobfusc", "descifra"),
+    _DEDICATIVE: ("ai", "llm", "model", "assistant", "bot", "agent", "copilot", "gpt", "ia", "asistente", "modelo",
+                  "agente"),
     _SKIP_APPROVAL: ("without", "no need", "don't", "dont", "sin ", "no hace falta", "no confirmation", "no approval",
                      "no permission", "no review", "skip"),
     _ON_BEHALF: ("behalf", "nombre del", "share", "compart"),
+    _USER_DATA_OUT: ("user", "customer", "client", "employee", "usuario", "cliente", "credential", "password", "secret",
+                     "token", "key"),
+    _FINANCIAL_ACTION: ("card", "payment", "account", "wallet", "tarjeta"),
     _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color", "alt=", "title=", "aria-label", "data-", "content="),
 }  # fmt: skip
 
@@ -661,6 +719,7 @@ _WEIGHTS: dict[str, tuple[float, float]] = {
     "decode_execute": (0.45, 0.5),
     "skip_approval": (0.25, 0.45),
     "acts_for_user": (0.15, 0.35),
+    "financial_action": (0.3, 0.45),
     "unicode_tags": (0.7, 0.8),
     "unicode_bidi": (0.3, 0.4),
     "unicode_variation": (0.4, 0.5),
@@ -740,6 +799,12 @@ _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 
 
 def _inside_quotes(text: str, start: int, end: int) -> bool:
+    """Whether the match is a quoted *mention* inside a sentence that says something else.
+
+    A quoted span that makes up most of its sentence (a JSON string value, a
+    quoted spreadsheet cell, a whole quoted message) is the content itself,
+    so it is not discounted: tool results put everything in quotes.
+    """
     left, right = _sentence_bounds(text, start, end)
     for opener, closer in (('"', '"'), ("“", "”"), ("«", "»"), ("'", "'"), ("`", "`")):
         before = text[left:start]
@@ -747,10 +812,14 @@ def _inside_quotes(text: str, start: int, end: int) -> bool:
         if opener == "'":  # apostrophes (editor's, don't, users') are not quotes
             before, after = _APOSTROPHE.sub("", before), _APOSTROPHE.sub("", after)
         if opener == closer:
-            if before.count(opener) % 2 == 1 and closer in after:
+            quoted = before.count(opener) % 2 == 1 and closer in after
+        else:
+            quoted = before.rfind(opener) > before.rfind(closer) and closer in after
+        if quoted:
+            span = (len(before) - before.rfind(opener)) + (end - start) + after.find(closer)
+            outside = len(before) + len(after) + (end - start) - span
+            if outside >= 25 and span < 0.7 * (right - left):
                 return True
-        elif before.rfind(opener) > before.rfind(closer) and closer in after:
-            return True
     return False
 
 
@@ -835,6 +904,8 @@ def _collect(folded: str, c: _Collector) -> None:
               factor * _context_factor(folded, match.start(), match.end()))  # fmt: skip
     for match in _find(_FAKE_BOUNDARY, folded):
         c.add_match("fake_boundary", "imitates conversation or instruction markup", match, discount=False)
+    for match in _find(_DEDICATIVE, folded):
+        c.add_match("addressed_directive", "a note dedicated to AI readers", match)
     for match in _VOCATIVE.finditer(folded):
         c.add_match("addressed_directive", "the model is addressed by name and told to act", match)
     for match in _ADDRESSED.finditer(folded):
@@ -845,6 +916,10 @@ def _collect(folded: str, c: _Collector) -> None:
         c.add_match("destructive_command", "destructive or exfiltrating command", match, discount=False)
     for match in _find(_PRIVILEGE_CLAIM, folded):
         c.add_match("privilege_claim", "claims privileges or exemption from rules", match)
+    for match in _find(_USER_DATA_OUT, folded):
+        c.add_match("exfiltration", "tells the model to move the user's data outward", match)
+    for match in _find(_FINANCIAL_ACTION, folded):
+        c.add_match("financial_action", "tells the model to spend the user's money", match)
     for match in _find(_ON_BEHALF, folded):
         c.add_match("acts_for_user", "tells the model to act for the user or share data outward", match)
     for match in _find(_SKIP_APPROVAL, folded):
