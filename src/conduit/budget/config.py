@@ -72,6 +72,11 @@ class BudgetSettings:
     alerts: tuple[int, ...] = DEFAULT_ALERTS
 
 
+_FORMAT_HINT = (
+    'Write budgets as tables, e.g. [budgets.global] with limit = 5 and period = "month", '
+    'or [budgets."user:ana"] with limit = "1.50", period = "day", action = "downgrade"; '
+    "several periods of one scope go in [[budgets.limits]] entries with a scope key."
+)
 _SETTING_KEYS = {"timezone", "webhook", "reservation_ttl", "alerts"}
 _BUDGET_KEYS = {"scope", "limit", "period", "alerts", "action", "timezone", "webhook"}
 
@@ -81,7 +86,7 @@ def _section() -> dict[str, Any]:
 
     section = get_settings().config.get("budgets", {})
     if not isinstance(section, dict):
-        raise ConfigurationError("[budgets] in conduit.toml must be a table.", "See `conduit budget --help` for the format.")
+        raise ConfigurationError("[budgets] in conduit.toml must be a table.", _FORMAT_HINT)
     return section
 
 
@@ -113,7 +118,7 @@ def toml_budgets(section: dict[str, Any] | None = None) -> list[Budget]:
             continue
         if key == "limits":
             if not isinstance(value, list):
-                raise ConfigurationError("[budgets] limits must be an array of tables ([[budgets.limits]]).", "See `conduit budget --help`.")
+                raise ConfigurationError("[budgets] limits must be an array of tables ([[budgets.limits]]).", _FORMAT_HINT)
             for index, item in enumerate(value):
                 if not isinstance(item, dict) or "scope" not in item:
                     raise ConfigurationError(f"[[budgets.limits]] entry {index + 1} needs a scope.", 'Add scope = "global" (or project:<name>, ...).')
