@@ -55,3 +55,30 @@ def test_agents_sdk_with_mcp_stdio_is_metered(sandbox_env, tmp_path: Path) -> No
     rows = open_ledger(str(tmp_path / "ledger.db")).exchanges(limit=10)
     assert len(rows) == 2 and all(row["status"] == "ok" for row in rows)
     assert all(row["cost_usd"] is not None and row["cost_usd"] > 0 for row in rows)
+
+
+def test_agents_sdk_run_is_budgeted(sandbox_env) -> None:
+    from decimal import Decimal
+
+    import conduit
+    from agents import Agent, Runner, set_default_openai_client, set_tracing_disabled
+    from agents.mcp import MCPServerStdio
+
+    from conduit.budget import Budget
+    from conduit.errors import BudgetExceeded
+
+    set_tracing_disabled(True)
+    set_default_openai_client(conduit.AsyncOpenAI(), use_for_tracing=False)
+
+    async def main() -> None:
+        async with MCPServerStdio(params={"command": sys.executable, "args": [str(MISBEHAVING)]}, client_session_timeout_seconds=30) as server:
+            agent = Agent(name="calc", instructions="Use the tools.", model="gpt-5.4-mini", mcp_servers=[server])
+            await Runner.run(agent, "What is 40 + 2?")
+
+    try:
+        with Budget(scope="global", limit=Decimal("0.000001"), period="total"):
+            with pytest.raises(BudgetExceeded):
+                anyio.run(main)
+    finally:
+        set_default_openai_client(None, use_for_tracing=False)  # type: ignore[arg-type]
+    assert [r for r in sandbox_env.requests if r.path.endswith(("/responses", "/chat/completions"))] == []
