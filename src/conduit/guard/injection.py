@@ -193,6 +193,9 @@ _ROLE_CHANGE = re.compile(
     r"you (?:will )?now (?:follow|obey|answer to|work for|serve|take orders from)|(?:follow|obey) only (?:my|these|the following)|"
     r"(?:respondes|obedeces|sigues) (?:solo|solamente|unicamente) (?:a )?mis (?:ordenes|instrucciones)|"
     r"your (?:new|real|actual|true) (?:task|instructions?|role|goal|objective|purpose) (?:is|are)|"
+    r"your (?:next|first|only) (?:step|task|job|action) is to|"
+    r"(?:the user'?s?|their) (?:real|actual|true) (?:request|task|goal|intent|question) is|"
+    r"(?:ahora )?vas a (?:responder|actuar|ser|hablar|comportarte) como|"
     r"tu (?:nueva|verdadera|autentica) (?:tarea|mision|funcion|instruccion|objetivo) es|(?:hazme|hazle) caso solo a|"
     r"take on the (?:role|persona) of|adopt the (?:role|persona) of|"
     r"you are no longer|you have been (?:freed|unlocked|reprogrammed)|new persona|"
@@ -216,6 +219,10 @@ _NO_LIMITS = re.compile(
     r"(?:off|false|0|none|disabled|no)\b|"
     r"(?:you have|you've got|you had|with) no (?:\w+ )?(?:content policy|policy|policies|rules|filters?|restrictions|limits|guidelines)|"
     r"no (?:existen|hay|tienes|tienen) (?:\w+ )?(?:normas|reglas|restricciones|limites|filtros|politicas)|"
+    r"(?:switch|turn|shut) off (?:all )?your (?:\w+ )?(?:filters?|safety|guardrails|moderation|restrictions|censorship)|"
+    r"disable (?:all )?your (?:\w+ )?(?:filters?|safety|guardrails|moderation|restrictions|censorship)|"
+    r"(?:never|nunca) (?:refuses|rechaza|se niega|says no|dice que no|declines)|"
+    r"(?:desactiva|apaga) (?:tu|tus|el|los) (?:\w+ )?(?:filtros?|seguridad|restricciones|censura)|"
     r"(?:sudo|admin|god|root|developer|debug|dev|unrestricted|jailbreak|dan) mode\s*[:=]\s*(?:on|enabled|true|1|activ\w*)|"
     r"you are now in ['\"]?[\w\- ]{2,30}?['\"]? mode|"
     r"(?:pretend|imagine|assume) (?:that )?(?:there (?:are|were) no|you (?:have|had) no|you don't have any) (?:\w+ )?"
@@ -244,6 +251,7 @@ _REVEAL_VERB = _words(
     r"reply with|respond with|answer with|cuentame|cuenteme|cuenta|explicame|"
     r"mostre|mostra|revele|diga|dis-moi|dites-moi|montre-moi|montrez-moi|affiche|affichez|revele-moi|"
     r"admit|confess|disclose|enumerate|start listing|listing|recite|recites|copia|copiame|transcribe|proceed to reveal|"
+    r"include|incluye|prepend|append|repeat after me|continue|paste|"
     r"tells?|telling|reveals?|revealing|shows?|showing|prints?|printing|gives?|giving|shares?|sharing|recites?|leaks?|"
     r"muestrame|muestra|muestre|revela|revele|revelame|dime|digame|devuelveme|devuelve|dame|deme|lista|listame|"
     r"imprime|escribe|escribeme|repite|cual es|cuales son|comparte|ensename|expon|"
@@ -266,6 +274,10 @@ _HIDDEN_PROMPT = _words(
     r"(?:text|context|words|instructions|prompt|data) (?:that )?you (?:were|have been|got) (?:primed|seeded|initiali[sz]ed|loaded|"
     r"configured|given|told|provided|fed) with|"
     r"(?:instruction|instructions|rule|rules) (?:that )?you (?:were|have been) (?:given|told)|"
+    r"(?:what|whatever|everything|anything) you (?:were|have been|got) (?:told|asked|instructed|configured) to keep "
+    r"(?:private|secret|confidential|hidden|to yourself)|"
+    r"(?:my|our) (?:hidden|secret|system|initial|internal|original) (?:instructions|prompt|rules)s? (?:are|is|reads?|says?)|"
+    r"(?:developer|system) message|"
     r"lo que (?:el desarrollador|tu creador|el sistema|tus creadores|los desarrolladores) te (?:escribio|dijo|indico|puso|dio)|"
     r"(?:restricted|confidential|classified|internal|private|privileged) (?:data|information|files|documents|records)|(?:que|lo que) te (?:dijeron|indicaron|ordenaron|pidieron) antes|"
     r"(?:prompt|instrucciones|mensaje) (?:del|de) (?:sistema|configuracion)(?: inicial)?|"
@@ -310,6 +322,8 @@ _SECRECY = re.compile(
     r"(?:do not|don't|never|must not) (?:mention|reveal|disclose) (?:this|these) (?:note|message|instructions?|step)|"
     r"(?:do not|don't|never) (?:tell|inform|notify|alert) (?:anyone|anybody|the (?:clinic|bank|company|team|owner|admin|police|others?))|"
     r"without (?:telling|informing|notifying|alerting) (?:anyone|anybody|the (?:user|owner|team|admin))|sin decir(?:selo|le)? a nadie|"
+    r"leave out (?:the part|any mention|the section|everything)|(?:do not|don't) (?:include|record|log) (?:the part|any mention)|"
+    r"omit (?:any mention|the part)|no incluyas (?:la parte|ninguna mencion)|"
     r"no (?:menciones|mencione|digas|diga|reveles|revele) (?:esto|esta nota|este mensaje|estas instrucciones|este paso))\b"
 )
 
@@ -395,6 +409,7 @@ _SPEAKER_LABEL = re.compile(
 # content hidden from a human reader but not from the model
 _HIDDEN_CHANNEL = re.compile(
     r"<!--(?P<body>[\s\S]{0,2000}?)-->|<[^>]{0,200}\b(?:alt|title|aria-label|data-[\w\-]+|content)\s*=\s*['\"](?P<attr>[^'\"]{12,600})['\"]|"
+    r"<[^>]{0,100}\bhidden\b[^>]{0,100}>(?P<hiddenattr>[^<]{0,2000})|"
     r"<[^>]{0,200}(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
     r"color\s*:\s*(?:#fff(?:fff)?|white))[^>]{0,200}>(?P<styled>[^<]{0,2000})",
     re.IGNORECASE,
@@ -412,7 +427,7 @@ _ADDRESSED = re.compile(
     r"(?:respond|reply|answer) (?:only|solely|just|exclusively) with|responde (?:unicamente|solo|solamente) con|"
     r"(?:note|message|attention|instructions?) (?:to|for) (?:the )?(?:ai|assistant|model|llm|agent|chatbot|bot)|"
     r"if (?:you are|you're|ur|u r|u are|youre) an? (?:ai|language model|assistant|llm|agent|bot|chatbot|model)|"
-    r"si eres (?:un|una) (?:ia|modelo|asistente|agente|bot|chatbot)|"
+    r"si eres (?:un|una) (?:ia|modelo|asistente|agente|bot|chatbot|inteligencia artificial|modelo de lenguaje)|"
     r"(?<!the )(?<!an )(?<!a )(?<!our )(?<!each )(?<!every )(?<!el )(?<!un )"
     r"(?:ai|assistant|llm|agent|modelo|asistente|ia),? (?:you )?(?:must|should|will|need to|debes|tienes que)|"
     r"you must (?:first|always|now|immediately)|before (?:returning|providing|responding|answering|giving)|"
@@ -440,7 +455,8 @@ _ADDRESSED = re.compile(
     r"(?:is |are )?(?:reads?|reading|sees?|seeing|process(?:es|ing)?|summari[sz](?:es|ing)?|parses?|parsing|finds?|transcrib(?:es|ing)|"
     r"listen(?:s|ing)(?: to)?|record(?:s|ing)|watch(?:es|ing)|analy[sz](?:es|ing)|grad(?:es|ing)|screen(?:s|ing)|review(?:s|ing)|"
     r"triag(?:es|ing)) (?:this|these)|"
-    r"@[\w\-]*(?:ai|bot|assistant|gpt|agent|copilot|llm)[\w\-]*\b|when you (?:see|read|get|receive|find) (?:this|these)|"
+    r"@[\w\-]*(?:ai|bot|assistant|gpt|agent|copilot|llm)[\w\-]*\b|"
+    r"(?:when|whenever|every time|each time|once) you (?:see|read|get|receive|find|process|open|load) (?:this|these)|"
     r"(?:ai|llm|language models?|assistants?|agents?|chatbots?|bots?|models?)(?: [\w\-]+){0,3} (?:must|should|shall|"
     r"(?:is|are) required to|need to|have to) (?:\w+ ){0,2}(?:rank|rate|score|approve|reject|recommend|include|ignore|disregard|say|"
     r"tell|reply|respond|send|forward|give|mark|classify|call|execute|run|add|click|visit|open|delete|transfer|book|buy|pay|accept|"
@@ -478,7 +494,7 @@ _DESTRUCTIVE = re.compile(
     r"\bmkfs\b|\bchmod\s+-?r?\s*777\b|\bcurl\b[^\n|]*\|\s*(?:ba|z)?sh\b|\bwget\b[^\n|]*\|\s*(?:ba|z)?sh\b|"
     r"\bcurl\b[^\n]*\s-(?:d|f|F|T)\s*@|\bnc\s+-e\b|"
     r"\b(?:borra|elimina|borrar|eliminar) (?:la base de datos|todos? (?:los|las)|toda la)\b|\bdestruye\b|"
-    r"\bbackdoor\b|\b(?:wipe|erase|purge|delete|remove|destroy) (?:all (?:of )?)?(?:the |my |your |their )?(?:user'?s'? |customer'?s'? )?"
+    r"\bbackdoor\b|\b(?:reset|change|update) (?:the )?(?:user'?s?|customer'?s?|their|admin'?s?) (?:password|email|phone|2fa|mfa|recovery)|\b(?:wipe|erase|purge|delete|remove|destroy) (?:all (?:of )?)?(?:the |my |your |their )?(?:user'?s'? |customer'?s'? )?"
     r"(?:\w+ )?(?:files|folders?|drafts|emails|inbox|data|records|database|repos?|repositor(?:y|ies)|backups|accounts?|history)\b"
 )
 _PRIVILEGE_CLAIM = re.compile(
@@ -493,6 +509,8 @@ _PRIVILEGE_CLAIM = re.compile(
     r"\bel usuario es (?:un |el )?(?:admin|administrador|supervisor|vip|root)|\b(?:tiene|tengo) permisos totales|"
     r"\bacceso total\b|\bfull (?:admin )?access\b|\b(?:full|root|admin|unlimited) (?:privileges|permissions|control)\b|"
     r"\b(?:authori[sz]ation|clearance|access|privilege|security) level\s*[:=]?\s*\d+|"
+    r"\b(?:i'?m|i am) (?:cleared|authori[sz]ed|allowed|permitted|approved) to (?:see|view|access|read|know)\b|"
+    r"\b(?:an? )?(?:authori[sz]ed|approved|sanctioned|official) red[- ]team(?:ing)? (?:exercise|test|engagement)\b|"
     r"\bthis is (?:your|the) (?:operator|developer|creator|admin|administrator|owner|system)(?: speaking)?\b|"
     r"\b(?:habla|te habla) (?:tu|el) (?:operador|desarrollador|creador|administrador)\b|"
     r"\baccess granted\b|\bauthorized by (?:the )?(?:admin|developer|system)|"
@@ -500,7 +518,7 @@ _PRIVILEGE_CLAIM = re.compile(
     r"(?:code|password|key|token|passphrase)\s*[:=#]?\s*\w*\d\w*|"
     r"\b(?:the )?(?:assistant|ai|model|agent|bot|llm)s? (?:is|are) (?:now |hereby |officially )?(?:authori[sz]ed|allowed|permitted|"
     r"approved|cleared|entitled) to\b|\b(?:el asistente|la ia|el modelo|el agente) (?:ya )?(?:esta|queda) autorizad[oa] a\b|"
-    r"\b(?:rules?|restrictions?|limits?|policies) (?:do not|don't|no longer|doesn't|does not) apply|"
+    r"\b(?:rules?|restrictions?|limits?|policies|guidelines) (?:do not|don't|no longer|doesn't|does not) (?:really |actually )?apply|"
     r"\b(?:las )?(?:reglas|restricciones|limites|normas)(?: de \w+)? (?:no|ya no) (?:aplican|se aplican)"
 )
 _SKIP_APPROVAL = re.compile(
@@ -537,7 +555,10 @@ _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z
 
 # --- the model addressed by name, vocative style ("Also, model, append ...", "-- AI reviewer, approve ...")
 _VOCATIVE_PREFIX = r"(?:^|[.!?;:]\s+|,\s*|--\s*|[^\w\s,.'\"]\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?"
-_VOCATIVE_NAME = r"(?:ai|assistant|model|llm|bot|chatbot|agent|gpt|chatgpt|claude|copilot|ia|asistente|modelo)(?: \w+)?"
+_VOCATIVE_NAME = (
+    r"(?:ai|assistant|model|llm|bot|chatbot|agent|gpt|chatgpt|claude|copilot|ia|asistente|modelo|automated helper|"
+    r"automated assistant|virtual assistant)(?: \w+){0,2}"
+)
 _VOCATIVE_VERBS = (
     r"please|you|from|now|when|before|after|if|ignore|forget|stop|do|don't|disregard|send|tell|say|add|append|include|write|reply|"
     r"respond|answer|call|run|delete|remove|forward|email|book|transfer|this|listen|approve|merge|apply|mark|rate|rank|score|grant|"
@@ -552,14 +573,15 @@ _VOCATIVE = re.compile(
     r"for|with|to|it|its|by|as|at|from|el|la|los|las|un|una|que|y|o|de|en|con|es|son)\b)[a-z]{2,}\b(?!\s*[,)=:(\]])|"
     # "LLM reviewers: approve ..." (a colon is also how chat logs and YAML look, so the next word must be an order)
     + _VOCATIVE_PREFIX + _VOCATIVE_NAME + r"s?\s*:\s*(?=(?:" + _VOCATIVE_VERBS + r")\b)|"
-    r"\b(?:dear|hey|hi|hello|ok|okay|oye|hola|querido|querida|estimado|estimada|mr\.?|ms\.?)\s+(?:\w+\s+)?(?:ai|assistant|model|llm|bot|"
-    r"chatbot|agent|gpt|chatgpt|claude|copilot|ia|asistente|modelo)\b\s*[,:!]"
+    r"\b(?:dear|hey|hi|hello|ok|okay|oye|hola|querido|querida|estimado|estimada|mr\.?|ms\.?)\s*,?\s+(?:\w+\s+)?(?:ai|assistant|model|llm|"
+    r"bot|chatbot|agent|gpt|chatgpt|claude|copilot|ia|asistente|modelo|helper|automated helper)\b\s*[,:!]"
 )
 
 # --- text dedicated to AI readers ("to the language model:", "Mensaje para asistentes virtuales:")
 _DEDICATIVE = re.compile(
     r"\b(?:to|for|para|al|a la|a los|a las)\s+(?:the |any |all |every |whatever |whichever |each |el |la |los |las |cualquier |todo |todos los )?"
-    r"(?:[\w\-]+ ){0,2}(?:ai|a\.i\.|llm|language model|assistant|bot|chatbot|agent|model|copilot|gpt|ia|asistente|modelo|agente)s?"
+    r"(?:[\w\-]+ ){0,2}(?:ai|a\.i\.|llm|language model|assistant|bot|chatbot|agent|model|copilot|gpt|ia|asistente|modelo|agente|"
+    r"automated (?:\w+ )?(?:systems?|tools?|readers?|helpers?)|sistemas? (?:de \w+ )?automaticos|sistemas? de ia|herramientas de ia)s?"
     r"(?:es)?(?: (?:virtuales|de ia|virtual|readers?|reviewers?|listening|reading(?: this)?|escuchando|leyendo))?\s*[:\u2014]\s+\S"
     r"|\b(?:to|for) (?:any|all|every|whatever) (?:[\w\-]+ ){0,2}(?:ai|assistant|bot|chatbot|agent|model|copilot)s? "
     r"(?:listening|reading|watching|processing|here)\b"
@@ -625,14 +647,15 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
                    "henceforth", "going forward", "rest of this", "adelante", "stop being", "deja de ser", "the real",
                    "the actual", "the true", "the new", "instrucciones son", "you now", "you will now", "only",
                    "solo", "unicamente", "your new", "your real", "your actual", "your true", "tu nueva", "tu verdadera",
-                   "tu autentica", "caso solo", "follow", "obey"),
+                   "tu autentica", "caso solo", "follow", "obey", "next step", "first step", "only step", "next task",
+                   "next job", "real request", "actual request", "true request", "real task", "vas a"),
     _PRETEND: ("pretend", "act as", "act like", "roleplay", "role-play", "imagine you", "behave as", "fing", "actua", "actue",
                "haz de cuenta", "simula", "comportate", "play the role"),
     _NO_LIMITS: ("without", "no ", "unrestricted", "unfiltered", "uncensored", "jailbr", "mode", "do anything now",
                  "sin ", "modo ", "break", "romp", "salt", "pretend", "imagine", "assume", "bound", "safe", "filter",
                  "guardrail", "moderation", "censorship", "restriction", "alignment", "policy", "policies", "rules", "limits",
                  "anything", "freedom", "libertad", "limite", "every", "cualquier", "todas las", "existen", "no hay",
-                 "mode"),
+                 "mode", "switch", "turn", "shut", "disable", "never", "nunca", "desactiva", "apaga"),
     _PROMPT_LEAK: ("prompt", "instruction", "configuration", "config", "message", "rules", "guidelines", "directives",
                    "instrucciones", "configuracion", "programacion", "mensaje", "texto", "contenido", "text", "words",
                    "everything", "content", "palabras", "dijeron", "told", "given", "instructed", "indicaron", "ordenaron",
@@ -640,7 +663,8 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
                    "before", "setup", "received", "hidden", "inicial", "original", "oculto", "users", "verbatim", "start of",
                    "beginning of", "top of", "instrucoes", "consignes", "systeme", "sistema", "primed", "seeded",
                    "initiali", "loaded", "configured", "fed with", "escribio", "dijo", "restricted", "confidential",
-                   "classified", "internal", "private", "privileged"),
+                   "classified", "internal", "private", "privileged", "keep", "developer message", "system message",
+                   "are as follows"),
     _SECRECY: ("user", "usuario", "silently", "secretly", "covertly", "quietly", "secreto", "silenciosamente",
                "escondidas", "mention", "knowing"),
     _EXFIL: ("send", "post", "upload", "exfil", "forward", "transmit", "email", "e-mail", "leak", "sync", "envi",
@@ -666,19 +690,20 @@ _TRIGGERS: dict[re.Pattern[str], tuple[str, ...]] = {
     _FAKE_BOUNDARY: ("<", "[", "##", "end of", "instruction", "instrucciones", "important system",
                      "system ", "maintainer", "security update"),
     _DESTRUCTIVE: ("rm ", "drop", "delete", "format", "mkfs", "chmod", "curl", "wget", "nc ", "borr", "elimin",
-                   "destruye", "wipe", "erase", "purge", "remove", "destroy", "backdoor"),
+                   "destruye", "wipe", "erase", "purge", "remove", "destroy", "backdoor", "reset", "change", "update"),
     _PRIVILEGE_CLAIM: ("i am", "i'm", "user", "usuario", "permisos", "acceso total", "access", "authorized", "apply",
                        "aplican"),
     _DECODE_EXEC: ("decod", "decrypt", "deobfusc", "descifra"),
     _DEDICATIVE: ("ai", "llm", "model", "assistant", "bot", "agent", "copilot", "gpt", "ia", "asistente", "modelo",
-                  "agente"),
+                  "agente", "automat"),
     _SKIP_APPROVAL: ("without", "no need", "don't", "dont", "sin ", "no hace falta", "no confirmation", "no approval",
                      "no permission", "no review", "skip"),
     _ON_BEHALF: ("behalf", "nombre del", "share", "compart"),
     _USER_DATA_OUT: ("user", "customer", "client", "employee", "usuario", "cliente", "credential", "password", "secret",
                      "token", "key"),
     _FINANCIAL_ACTION: ("card", "payment", "account", "wallet", "tarjeta"),
-    _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color", "alt=", "title=", "aria-label", "data-", "content="),
+    _HIDDEN_CHANNEL: ("<!--", "display", "visibility", "font-size", "color", "alt=", "title=", "aria-label", "data-", "content=",
+                      "hidden"),
 }  # fmt: skip
 
 
@@ -999,7 +1024,7 @@ def screen(
     _collect(folded, collector)
     _role_labels(clean, collector)
     for match in _find(_HIDDEN_CHANNEL, clean, clean.lower()):
-        hidden = match.group("body") or match.group("styled") or match.group("attr") or ""
+        hidden = match.group("body") or match.group("styled") or match.group("attr") or match.group("hiddenattr") or ""
         inner = _probe_hidden(hidden, untrusted)
         if inner:
             collector.add("hidden_channel", f"instructions hidden from human readers (comment/invisible styling): {inner}",
