@@ -303,3 +303,14 @@ def test_a_retried_exchange_keeps_one_reservation_and_counts_a_maybe_billed_atte
     assert reservation["extra_nanousd"] == int(worst * 10**9)  # the dropped attempt may have been billed
     assert _spent() == actual + worst
     assert store_for().usage("global@total", "total").reserved == 0
+
+
+def test_free_requests_pass_any_budget(env: Any) -> None:
+    """Listing models costs nothing: even an exhausted block budget lets it through."""
+    client = conduit.OpenAI()
+    with Budget("global", "0"):
+        models = client.models.list()
+        assert any(m.id == "gpt-4o-mini" for m in models)
+        with pytest.raises(BudgetExceeded):
+            client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_tokens=10)
+    assert store_for().reservations() == []

@@ -15,7 +15,9 @@ Unknown prices (``estimate.usd is None``) cannot be reserved. Under a
 ``block`` budget the call is refused with a hint to add a price to
 ``conduit.toml [prices]``; under ``downgrade`` it is re-planned on a priced
 model; under ``warn`` it proceeds with a zero hold, and its actual cost, if
-the response makes it known, is still charged at settlement.
+the response makes it known, is still charged at settlement. Requests that
+OpenAI does not bill (GET/DELETE such as listing models, and moderations)
+pass without a reservation.
 """
 
 from __future__ import annotations
@@ -119,6 +121,8 @@ class BudgetGate:
     # -- the pipeline seam --------------------------------------------------------
     def reserve(self, exchange: "Exchange") -> Reservation | None:
         """Hold the exchange's worst case on every applicable budget, or refuse / downgrade."""
+        if _free(exchange):
+            return None  # reads, deletes and moderations cost nothing: no budget applies
         charge = Charge(
             project=exchange.scope.project,
             user=exchange.scope.user,
@@ -306,6 +310,15 @@ class BudgetGate:
                 callback=budget.on_alert if budget is not None else None,
                 webhook=budget.webhook if budget is not None else settings.webhook,
             )
+
+
+_FREE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
+_FREE_ENDPOINTS = frozenset({"moderations"})
+
+
+def _free(exchange: "Exchange") -> bool:
+    """Requests OpenAI does not bill per call (listing models, reading files, moderation)."""
+    return exchange.method.upper() in _FREE_METHODS or exchange.endpoint in _FREE_ENDPOINTS
 
 
 # -- messages --------------------------------------------------------------------------
