@@ -314,3 +314,12 @@ def test_free_requests_pass_any_budget(env: Any) -> None:
         with pytest.raises(BudgetExceeded):
             client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_tokens=10)
     assert store_for().reservations() == []
+
+
+def test_an_endpoint_without_a_meter_is_refused_under_block_with_a_clear_reason(env: Any) -> None:
+    from conduit.pipeline.clients import wire_client
+
+    with Budget("global", "5"):
+        with wire_client() as client, pytest.raises(BudgetExceeded, match="cannot estimate the worst-case cost of embeddings"):
+            client.post("embeddings", json={"model": "text-embedding-3-small", "input": "hola"})
+    assert env.requests == []

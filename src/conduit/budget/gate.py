@@ -248,7 +248,7 @@ class BudgetGate:
                 return reservation
             blocking = [b for b in applicable if b.action == "downgrade"]
         if blocking:
-            raise _unpriced(exchange.model, blocking[0])
+            raise _unpriced(exchange.model, blocking[0], exchange.endpoint)
         log.warning(
             "budget: the price of %s is unknown; the call proceeds under warn budget(s) %s without a worst-case hold",
             exchange.model,
@@ -321,6 +321,13 @@ def _free(exchange: "Exchange") -> bool:
     return exchange.method.upper() in _FREE_METHODS or exchange.endpoint in _FREE_ENDPOINTS
 
 
+def _model_priced(model: str) -> bool:
+    from conduit.catalog import price
+    from conduit.usage import Usage
+
+    return price(model, Usage(input_tokens=1, output_tokens=1), warn=False).usd is not None
+
+
 # -- messages --------------------------------------------------------------------------
 def _usd(nano: int) -> str:
     value = from_nano(nano)
@@ -365,7 +372,15 @@ def _exceeded(refused: list[Shortfall], model: str | None, *, downgrade_tried: b
     return BudgetExceeded(message, hint)
 
 
-def _unpriced(model: str | None, budget: Budget) -> BudgetExceeded:
+def _unpriced(model: str | None, budget: Budget, endpoint: str) -> BudgetExceeded:
+    if model and _model_priced(model):
+        # the model has a price, but this endpoint has no meter yet to estimate a worst case
+        return BudgetExceeded(
+            f"conduit cannot estimate the worst-case cost of {endpoint} requests yet, so this call cannot be "
+            f"reserved against budget {budget.key} (action {budget.action}). Nothing was sent.",
+            "Use an endpoint conduit meters (chat.completions, images, audio), or make the budget warn-only "
+            f"(conduit budget set {budget.scope} {budget.limit} --period {budget.period} --action warn).",
+        )
     name = model or "this endpoint"
     return BudgetExceeded(
         f"The price of {name} is unknown, so its worst-case cost cannot be reserved against budget "
