@@ -103,10 +103,15 @@ def _fold(text: str) -> str:
     Length-preserving for almost all text, so match offsets stay close to
     the original; offsets are reported against this folded text.
     """
-    text = unicodedata.normalize("NFKC", text.replace("\u02c6", " "))  # undo spotlighting datamarks
-    decomposed = unicodedata.normalize("NFD", text)
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return stripped.lower()
+    text = text.replace("\u02c6", " ")  # undo spotlighting datamarks
+    if text.isascii():  # the common case: nothing to normalise
+        return text.lower()
+    decomposed = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", text))
+    return _COMBINING.sub("", decomposed).lower()
+
+
+# combining marks (accents) left over after NFD; a C-speed regex instead of a per-character loop
+_COMBINING = re.compile("[\u0300-\u036f\u1ab0-\u1aff\u1dc0-\u1dff\u20d0-\u20ff\ufe20-\ufe2f]")
 
 
 def _words(alternatives: str) -> str:
@@ -622,6 +627,34 @@ def _directive_features(folded: str) -> list[str]:
     return [name for name, pattern in _FEATURES.items() if pattern.search(folded)]
 
 
+def _feature_windows(folded: str) -> list[tuple[int, list[str]]]:
+    """Windows (around mentions of an AI reader) where three or more features co-occur.
+
+    Each feature regex runs once over the whole text; windows are then
+    checked with binary search, so long texts cost a few linear passes.
+    """
+    import bisect
+
+    ai_name = "mentions an AI reader"
+    ai_positions = [m.start() for m in _FEATURES[ai_name].finditer(folded)]
+    if not ai_positions:
+        return []
+    positions = {name: [m.start() for m in p.finditer(folded)] for name, p in _FEATURES.items() if name != ai_name}
+    windows: list[tuple[int, list[str]]] = []
+    last = -_WINDOW
+    for position in ai_positions:
+        if position - last < _WINDOW // 4:
+            continue
+        last = position
+        low, high = max(0, position - _WINDOW // 2), position + _WINDOW // 2
+        present = [ai_name] + [
+            name for name, starts in positions.items() if bisect.bisect_left(starts, low) < bisect.bisect_left(starts, high)
+        ]
+        if len(present) >= 3:
+            windows.append((low, present))
+    return windows
+
+
 # descriptive/defensive context: the text talks *about* attacks
 _DESCRIPTIVE = re.compile(
     r"\b(?:such as|e\.g\.|for example|for instance|known as|phrases|attacks?|attackers?|"
@@ -952,11 +985,9 @@ def _collect(folded: str, c: _Collector) -> None:
     for match in _find(_DECODE_EXEC, folded):
         c.add_match("decode_execute", "asks to decode and execute hidden content", match)
     if c.untrusted:
-        for start in range(0, max(len(folded) - _WINDOW // 2, 1), _WINDOW // 2):
-            features = _directive_features(folded[start : start + _WINDOW])
-            if len(features) >= 3 and "mentions an AI reader" in features:
-                c.add("directive_features", "data addressed to the model: " + ", ".join(features), start,
-                      min(len(folded), start + _WINDOW), factor=0.75 if len(features) == 3 else 1.0)  # fmt: skip
+        for start, features in _feature_windows(folded):
+            c.add("directive_features", "data addressed to the model: " + ", ".join(features), start,
+                  min(len(folded), start + _WINDOW), factor=0.75 if len(features) == 3 else 1.0)  # fmt: skip
         for match in _IMPERATIVE_LINE.finditer(folded):
             if len(match.group(0).split()) >= 5:
                 c.add_match("imperative_line", "stand-alone imperative sentence inside data", match)
