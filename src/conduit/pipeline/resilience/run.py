@@ -28,6 +28,7 @@ import httpx2
 from tenacity import AsyncRetrying, RetryCallState, Retrying, retry_if_result
 
 from conduit.errors import ConduitError
+from conduit.meter.base import Estimate, Payload
 from conduit.pipeline.resilience.backoff import BackoffWait
 from conduit.pipeline.resilience.breaker import CircuitBreaker
 from conduit.pipeline.resilience.classify import (
@@ -109,6 +110,7 @@ class ExchangeRun:
         self.exchange = exchange
         self.origin = origin
         self.requested = exchange.model
+        self.reserved_usd = exchange.estimate.usd if exchange.estimate is not None else None
         fallbacks = self.config.fallbacks_for(exchange.model) if exchange.payload.json is not None else ()
         self.chain: tuple[str | None, ...] = (exchange.model, *fallbacks)
         self.fallback_from: str | None = None
@@ -315,7 +317,8 @@ class ExchangeRun:
         )
 
     # -- fallbacks ---------------------------------------------------------------------
-    def _fallback_after(self, attempt: Attempt) -> str | None:
+    def _fallback_after(self, attempt: Attempt) -> tuple[str, Estimate] | None:
+        """The next fallback model whose worst case the exchange's reservation covers."""
         if not (attempt.verdict.retryable or attempt.verdict.reason == "circuit_open"):
             return None
         if self.stop_detail is not None and ("max_usd" in self.stop_detail or "budget" in self.stop_detail):
@@ -324,10 +327,51 @@ class ExchangeRun:
             position = self.chain.index(self.exchange.model)
         except ValueError:
             return None
-        return self.chain[position + 1] if position + 1 < len(self.chain) else None
+        payload = self.exchange.payload
+        assert payload.json is not None
+        for model in self.chain[position + 1 :]:
+            if model is None:
+                continue
+            usable = self._current_model(model)
+            if usable is None:
+                continue
+            model = usable
+            estimate = self.exchange.meter.estimate(
+                Payload(raw=b"", content_type=payload.content_type, json={**payload.json, "model": model}), model
+            )
+            if self._reservation_covers(estimate):
+                return model, estimate
+            self.exchange.note = _append(
+                self.exchange.note, f"fallback {model} skipped: its worst case is more than the budget reserved"
+            )
+        return None
 
-    def _switch(self, attempt: Attempt, model: str | None) -> None:
+    def _current_model(self, model: str) -> str | None:
+        """The catalog's lifecycle rule for a fallback, as for the requested model: retired → skipped."""
+        from conduit.catalog import check_model
+        from conduit.errors import RetiredModelError
+
+        try:
+            return check_model(model).model  # (the successor, under retired_policy = "substitute")
+        except RetiredModelError as error:
+            self.exchange.note = _append(self.exchange.note, f"fallback {model} skipped: {error.message}")
+            return None
+
+    def _reservation_covers(self, estimate: Estimate) -> bool:
+        """A budget reservation holds the first model's worst case; a dearer fallback would not be covered.
+
+        (``extend`` is for attempts that may have been billed: it is charged
+        whatever happens, so it cannot stand for a higher worst case.)
+        """
+        if self.pipeline.budget is None or self.exchange.reservation is None:
+            return True
+        if estimate.usd is None or self.reserved_usd is None:
+            return False
+        return estimate.usd <= self.reserved_usd
+
+    def _switch(self, attempt: Attempt, following: tuple[str, Estimate]) -> None:
         """Send the rest of this exchange to the next fallback model."""
+        model, estimate = following
         previous = self.exchange.model
         self._publish("fallback", reason=attempt.verdict.reason, fallback_to=model, http_status=attempt.verdict.http_status)
         self._retire(attempt, note=f"falling back to {model}")
@@ -335,16 +379,10 @@ class ExchangeRun:
         assert payload.json is not None
         payload.set_json({**payload.json, "model": model})
         self.exchange.model = model
-        old_usd = self.exchange.estimate.usd if self.exchange.estimate else None
-        self.exchange.estimate = self.exchange.meter.estimate(payload, model)
-        new_usd = self.exchange.estimate.usd
-        extend = getattr(self.pipeline.budget, "extend", None)
-        if extend is not None and self.exchange.reservation is not None and new_usd and old_usd is not None:
-            if new_usd > old_usd:
-                extend(self.exchange.reservation, new_usd - old_usd)  # BudgetExceeded ends the call
+        self.exchange.estimate = estimate
         self.fallback_from = self.fallback_from or self.requested
         note = f"fallback: {previous} → {model} ({attempt.verdict.reason} after {self.model_attempts} attempt(s))"
-        self.exchange.note = f"{self.exchange.note}; {note}" if self.exchange.note else note
+        self.exchange.note = _append(self.exchange.note, note)
         self.model_attempts = 0
         self.stop_detail = None
         self._bind_model()
@@ -414,3 +452,7 @@ class ExchangeRun:
     def _worst_usd(self) -> Decimal:
         estimate = self.exchange.estimate
         return estimate.usd if estimate is not None and estimate.usd is not None else Decimal(0)
+
+
+def _append(note: str | None, text: str) -> str:
+    return f"{note}; {text}" if note else text
