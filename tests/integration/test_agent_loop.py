@@ -192,3 +192,28 @@ def test_answer_cut_off_by_the_output_limit_is_not_a_final_answer(sandbox_env) -
     sandbox_env.script(ScriptedReply(content="a long answer " * 50))
     result = Agent(mcp={}, model="gpt-5.4-mini", media=False, max_output_tokens=16).run("explain")
     assert result.stopped == "length" and result.turns == 1
+
+
+def test_long_conversation_is_trimmed_to_the_context_window(sandbox_env) -> None:
+    from conduit.tokens.context import context_window
+
+    model = "gpt-5.4-mini"
+    window = context_window(model)
+    assert window is not None
+    agent = Agent(mcp={}, model=model, media=False, max_output_tokens=1000)
+    # an earlier exchange far larger than the window, as a long chat session accumulates
+    agent.history = [
+        {"role": "system", "content": "You are terse."},
+        {"role": "user", "content": "old " * (window + 1000)},
+        {"role": "assistant", "content": "noted"},
+    ]
+    events: list[str] = []
+    agent.on_event = lambda event: events.append(event.kind)
+    sandbox_env.script(ScriptedReply(content="fresh answer"))
+    result = agent.run("new question")
+    assert result.output == "fresh answer"
+    sent = _chat_requests(sandbox_env)[0]["messages"]
+    assert not any(str(m.get("content", "")).startswith("old old") for m in sent)  # the oversized turn was dropped
+    assert sent[0]["role"] == "system" and sent[-1]["content"] == "new question"  # system + newest turn kept
+    assert "trimmed" in events
+    assert len(agent.history) == 5  # the agent's own record keeps everything
