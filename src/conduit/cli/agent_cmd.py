@@ -56,6 +56,8 @@ class _Display:
             return
         if event.kind == "server_unavailable":
             err.print(f"[yellow]optional MCP server {event.data['server']!r} is unavailable:[/] {event.data['error']}")
+        elif event.kind == "trimmed":
+            err.print(f"[dim]dropped {event.data['dropped']} old message(s) to fit {event.data['model']}'s context window[/]")
         elif event.kind == "tool_call":
             err.print(f"[cyan]→ {event.data['name']}[/] [dim]{str(event.data['arguments'])[:200]}[/]", highlight=False)
         elif event.kind == "tool_result":
