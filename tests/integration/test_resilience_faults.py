@@ -635,19 +635,34 @@ def test_a_call_cancelled_during_backoff_is_settled_once(sandbox_env) -> None:
     assert rows[-1]["wait_ms"] == 30000.0 and rows[-1]["cost_usd"] == 0
 
 
-def test_fallbacks_that_are_retired_or_dearer_than_the_reservation_are_skipped(sandbox_env, clock) -> None:
-    """The reservation holds the first model's worst case; a dearer fallback would not be covered by it."""
+def test_fallbacks_that_are_retired_or_do_not_fit_the_budget_are_skipped(sandbox_env, clock) -> None:
     from conduit.budget import Budget
 
     sandbox_env.inject(Fault("unavailable", count=None, model="gpt-4o-mini"))
-    # gpt-4o: dearer; gpt-4.1-nano: shut down on 2026-10-23 (the sandbox's date is 2026-11-26)
+    # gpt-4o: its worst case does not fit the budget; gpt-4.1-nano: shut down on 2026-10-23
+    # (the sandbox's date is 2026-11-26); gpt-5-nano: cheap and current
     section = {"max_attempts": 2, "fallbacks": {"gpt-4o-mini": ["gpt-4o", "gpt-4.1-nano", "gpt-5-nano"]}}
-    with Budget("global", "5"):
+    with Budget("global", "0.0005"):
         with use_resilience(_resilience(clock, **section)):
             client = conduit.OpenAI()
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=100)
     assert [r.model for r in sandbox_env.requests] == ["gpt-4o-mini", "gpt-4o-mini", "gpt-5-nano"]
     [final] = _settled(_rows())
     assert final["fallback_from"] == "gpt-4o-mini" and final["model"].startswith("gpt-5-nano")
-    assert "fallback gpt-4o skipped: its worst case is more than the budget reserved" in final["note"]
+    assert "fallback gpt-4o skipped: its worst case does not fit the budget" in final["note"]
     assert "fallback gpt-4.1-nano skipped: gpt-4.1-nano was shut down" in final["note"]
+
+
+def test_a_dearer_fallback_grows_the_reservation_but_is_charged_its_actual_cost(sandbox_env, clock) -> None:
+    from conduit.budget import Budget, budget_status
+
+    sandbox_env.inject(Fault("unavailable", count=None, model="gpt-4o-mini"))
+    with Budget("global", "5"):
+        with use_resilience(_resilience(clock, max_attempts=2, fallbacks={"gpt-4o-mini": ["gpt-4o"]})):
+            client = conduit.OpenAI()
+        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=100)
+        [status] = budget_status("global")
+    [final] = _settled(_rows())
+    assert [r.model for r in sandbox_env.requests] == ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o"]
+    assert final["requested_model"] == "gpt-4o-mini" and final["fallback_from"] == "gpt-4o-mini"
+    assert status.spent == pytest.approx(final["cost_usd"], abs=Decimal("1e-9")) and status.reserved == 0

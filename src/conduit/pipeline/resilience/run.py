@@ -122,6 +122,7 @@ class ExchangeRun:
         self.committed_usd = Decimal(0)  # worst case of attempts that may have been billed
         self.stop_detail: str | None = None
         self.recorded = 0  # highest attempt number already in the ledger as a retried row
+        self._candidate: str | None = None  # the fallback being considered
         self._bind_model()
 
     # -- per-model state ---------------------------------------------------------------
@@ -339,11 +340,9 @@ class ExchangeRun:
             estimate = self.exchange.meter.estimate(
                 Payload(raw=b"", content_type=payload.content_type, json={**payload.json, "model": model}), model
             )
+            self._candidate = model
             if self._reservation_covers(estimate):
                 return model, estimate
-            self.exchange.note = _append(
-                self.exchange.note, f"fallback {model} skipped: its worst case is more than the budget reserved"
-            )
         return None
 
     def _current_model(self, model: str) -> str | None:
@@ -358,16 +357,31 @@ class ExchangeRun:
             return None
 
     def _reservation_covers(self, estimate: Estimate) -> bool:
-        """A budget reservation holds the first model's worst case; a dearer fallback would not be covered.
+        """Does the exchange's budget reservation hold this fallback's worst case (growing it if needed)?
 
-        (``extend`` is for attempts that may have been billed: it is charged
-        whatever happens, so it cannot stand for a higher worst case.)
+        The reservation was made for the first model. A cheaper fallback fits;
+        a dearer one needs the gate's ``grow`` (hold more, charge only the
+        actual cost) -- not ``extend``, which charges the amount whatever happens.
         """
-        if self.pipeline.budget is None or self.exchange.reservation is None:
+        gate = self.pipeline.budget
+        if gate is None or self.exchange.reservation is None:
             return True
         if estimate.usd is None or self.reserved_usd is None:
-            return False
-        return estimate.usd <= self.reserved_usd
+            reason = "its worst case is unknown (no price), so the budget cannot hold it"
+        elif estimate.usd <= self.reserved_usd:
+            return True
+        elif getattr(gate, "grow", None) is None:
+            reason = "its worst case is more than the budget reserved"
+        else:
+            try:
+                gate.grow(self.exchange.reservation, estimate.usd - self.reserved_usd)  # type: ignore[attr-defined]
+            except ConduitError as error:
+                reason = f"its worst case does not fit the budget ({error.message})"
+            else:
+                self.reserved_usd = estimate.usd
+                return True
+        self.exchange.note = _append(self.exchange.note, f"fallback {self._candidate} skipped: {reason}")
+        return False
 
     def _switch(self, attempt: Attempt, following: tuple[str, Estimate]) -> None:
         """Send the rest of this exchange to the next fallback model."""
