@@ -666,3 +666,16 @@ def test_a_dearer_fallback_grows_the_reservation_but_is_charged_its_actual_cost(
     assert [r.model for r in sandbox_env.requests] == ["gpt-4o-mini", "gpt-4o-mini", "gpt-4o"]
     assert final["requested_model"] == "gpt-4o-mini" and final["fallback_from"] == "gpt-4o-mini"
     assert status.spent == pytest.approx(final["cost_usd"], abs=Decimal("1e-9")) and status.reserved == 0
+
+
+def test_a_maybe_billed_last_attempt_is_held_before_the_fallback_goes_out(sandbox_env, clock) -> None:
+    sandbox_env.inject(Fault("drop", count=None, model="gpt-4o-mini"))
+    gate = _RecordingGate()
+    resilience = _resilience(clock, max_attempts=2, fallbacks={"gpt-4o-mini": ["gpt-5-nano"]})
+    client = _gated_client(sandbox_env, gate, resilience)
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=100)
+    assert [r.model for r in sandbox_env.requests] == ["gpt-4o-mini", "gpt-4o-mini", "gpt-5-nano"]
+    estimate = gate.calls[0][1]
+    # both dropped attempts may have been billed: each is held before the next request leaves
+    assert gate.calls == [("reserve", estimate), ("extend", estimate), ("extend", estimate), ("settle", gate.calls[-1][1])]
+    _assert_one_settlement_per_exchange(_rows())

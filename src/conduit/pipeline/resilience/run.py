@@ -63,6 +63,7 @@ class Attempt:
     model: str | None = None
     wait_ms: float = 0.0
     ticket: Ticket | None = None
+    held: bool = False  # its possible cost is already counted against the budget / USD cap
 
     @property
     def streaming(self) -> bool:
@@ -283,12 +284,17 @@ class ExchangeRun:
             return True
         return not self._afford_retry(attempt)
 
-    def _afford_retry(self, attempt: Attempt) -> bool:
-        """USD cap and budget: an attempt that may have been billed stays counted."""
+    def _afford_retry(self, attempt: Attempt, next_worst: Decimal | None = None) -> bool:
+        """USD cap and budget: an attempt that may have been billed stays counted.
+
+        Its worst case is added to the exchange's reservation (``extend``: charged
+        at settlement whatever happens) before anything else is sent.
+        """
         worst = self._worst_usd()
-        billed = worst if attempt.verdict.maybe_billed else Decimal(0)
+        billed = worst if attempt.verdict.maybe_billed and not attempt.held else Decimal(0)
+        upcoming = worst if next_worst is None else next_worst
         cap = self.policy.max_usd
-        if cap is not None and self.committed_usd + billed + worst > cap:
+        if cap is not None and self.committed_usd + billed + upcoming > cap:
             self.stop_detail = f"another attempt could bring this call past max_usd (${cap})"
             return False
         if billed:
@@ -301,6 +307,7 @@ class ExchangeRun:
                     self.stop_detail = f"the budget cannot cover another attempt ({error.message})"
                     return False
             self.committed_usd += billed
+            attempt.held = True
         return True
 
     def _before_sleep(self, state: RetryCallState) -> None:
@@ -328,6 +335,10 @@ class ExchangeRun:
             position = self.chain.index(self.exchange.model)
         except ValueError:
             return None
+        if position + 1 >= len(self.chain):
+            return None
+        if not self._afford_retry(attempt, next_worst=Decimal(0)):  # hold a maybe-billed last attempt first
+            return None
         payload = self.exchange.payload
         assert payload.json is not None
         for model in self.chain[position + 1 :]:
@@ -341,6 +352,10 @@ class ExchangeRun:
                 Payload(raw=b"", content_type=payload.content_type, json={**payload.json, "model": model}), model
             )
             self._candidate = model
+            cap = self.policy.max_usd
+            if cap is not None and self.committed_usd + (estimate.usd or Decimal(0)) > cap:
+                self.exchange.note = _append(self.exchange.note, f"fallback {model} skipped: it could pass max_usd")
+                continue
             if self._reservation_covers(estimate):
                 return model, estimate
         return None
