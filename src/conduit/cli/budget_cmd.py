@@ -36,17 +36,26 @@ def set_budget(
     period: str = typer.Option("total", "--period", "-p", help="total | day | month"),
     alerts: str = typer.Option("50,80,100", "--alerts", help="Alert thresholds in percent, comma-separated."),
     action: str = typer.Option("block", "--action", "-a", help="At the limit: block | downgrade | warn."),
-    timezone: str = typer.Option("UTC", "--timezone", "--tz", help="Time zone of day/month periods (IANA name)."),
+    timezone: Optional[str] = typer.Option(
+        None, "--timezone", "--tz", help="Time zone of day/month periods (IANA name; default [budgets] timezone or UTC)."
+    ),
     webhook: Optional[str] = typer.Option(None, "--webhook", help="URL that receives alerts as a JSON POST."),
 ) -> None:
     """Create or replace the budget of SCOPE for one period."""
     from conduit.budget import Budget, store_for
+    from conduit.budget.config import budget_settings
 
     if webhook is not None and not webhook.startswith(("http://", "https://")):
         raise ConfigurationError(f"--webhook must be an http(s) URL, got {webhook!r}.", "Write e.g. --webhook https://example.com/hook.")
-    budget = Budget(scope=scope, limit=limit, period=period, alerts=alerts, action=action, timezone=timezone, webhook=webhook)
-    store_for().save_budget(budget)
-    out.print(f"budget {budget.key}: limit {money(budget.limit, 2)}, alerts at {', '.join(f'{a}%' for a in budget.alerts)}, action {budget.action}")
+    zone = timezone or budget_settings().timezone
+    budget = Budget(scope=scope, limit=limit, period=period, alerts=alerts, action=action, timezone=zone, webhook=webhook)
+    store = store_for()
+    store.save_budget(budget)
+    per = "" if budget.period == "total" else f" per {budget.period} ({budget.timezone})"
+    out.print(
+        f"budget {budget.key}: limit {money(budget.limit, 2)}{per}, alerts at {', '.join(f'{a}%' for a in budget.alerts)}, "
+        f"action {budget.action} — stored in {store.ledger.path}"
+    )
 
 
 def list_budgets(as_json: bool = typer.Option(False, "--json", help="Print a JSON list.")) -> None:
