@@ -169,6 +169,14 @@ class BudgetStore:
                     conn.execute("ROLLBACK")
                 except Exception:
                     self._drop_conn()
+                if isinstance(exc, _MissingWindows) and attempt + 1 < _RETRIES:
+                    try:
+                        self._create_windows(self._conn(), exc.windows, exc.now)  # autocommit, no locks held
+                    except Exception as create_error:
+                        if _is_transient(create_error) or _is_db_error(create_error):
+                            raise _ledger_error(create_error) from create_error
+                        raise
+                    continue
                 if _is_transient(exc) and attempt + 1 < _RETRIES:
                     time.sleep(delay)
                     delay *= 2
@@ -358,14 +366,23 @@ class BudgetStore:
         )
         rows = conn.execute(select, params).fetchall()
         if len(rows) < len(windows):
-            values = ", ".join("(?, ?, 0, 0, 0, ?, ?)" for _ in windows)
-            conn.execute(
-                "INSERT INTO budget_usage (budget, period_key, spent_nanousd, reserved_nanousd, settled_count, first_at, "
-                f"last_at) VALUES {values} ON CONFLICT (budget, period_key) DO NOTHING",
-                [v for window in windows for v in (*window, now, now)],
-            )
+            if self.backend == "postgres":
+                # Creating rows while holding locks on others can deadlock with a transaction doing the
+                # same in another order; start over with the rows created outside any transaction.
+                raise _MissingWindows(windows, now)
+            self._create_windows(conn, windows, now)
             rows = conn.execute(select, params).fetchall()
         return {(row[0], row[1]): (int(row[2]), int(row[3])) for row in rows}
+
+    @staticmethod
+    def _create_windows(conn: Any, windows: list[tuple[str, str]], now: float) -> None:
+        """Empty usage rows for period windows seen for the first time (harmless if they exist)."""
+        values = ", ".join("(?, ?, 0, 0, 0, ?, ?)" for _ in windows)
+        conn.execute(
+            "INSERT INTO budget_usage (budget, period_key, spent_nanousd, reserved_nanousd, settled_count, first_at, "
+            f"last_at) VALUES {values} ON CONFLICT (budget, period_key) DO NOTHING",
+            [v for window in windows for v in (*window, now, now)],
+        )
 
     def _move(self, conn: Any, windows: list[tuple[str, str]], d_spent: int, d_reserved: int, now: float, *, count: bool) -> None:
         """One UPDATE for every locked window: the same amounts move on each budget of a reservation."""
@@ -614,6 +631,15 @@ class BudgetStore:
             params = (budget_key,)
         keys = ("budget", "window", "kind", "threshold", "fired_at", "spent_nanousd", "reserved_nanousd", "limit_nanousd")
         return [dict(zip(keys, row)) for row in self._read(sql + " ORDER BY fired_at", params)]
+
+
+class _MissingWindows(Exception):
+    """PostgreSQL: usage rows must be created before a transaction locks them (see ``_lock_windows``)."""
+
+    def __init__(self, windows: list[tuple[str, str]], now: float) -> None:
+        super().__init__("missing usage rows")
+        self.windows = windows
+        self.now = now
 
 
 class _Refused(Exception):
