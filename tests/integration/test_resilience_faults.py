@@ -679,3 +679,28 @@ def test_a_maybe_billed_last_attempt_is_held_before_the_fallback_goes_out(sandbo
     # both dropped attempts may have been billed: each is held before the next request leaves
     assert gate.calls == [("reserve", estimate), ("extend", estimate), ("extend", estimate), ("settle", gate.calls[-1][1])]
     _assert_one_settlement_per_exchange(_rows())
+
+
+def test_async_stream_is_retried_only_before_its_first_byte(sandbox_env, clock) -> None:
+    sandbox_env.inject(Fault("stream_drop", count=1, after_chunks=0))
+
+    async def scenario() -> tuple[list[Any], int]:
+        with use_resilience(_resilience(clock)):
+            client = conduit.AsyncOpenAI()
+        stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+        chunks = [c async for c in stream]
+        sandbox_env.inject(Fault("stream_drop", count=1, after_chunks=3))
+        seen = 0
+        with pytest.raises(openai.APIConnectionError):
+            stream = await client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, stream=True)
+            async for _ in stream:
+                seen += 1
+        await client.close()
+        return chunks, seen
+
+    chunks, seen = asyncio.run(scenario())
+    assert chunks and seen > 0
+    assert len(sandbox_env.requests) == 3  # 2 for the first stream, 1 for the second (never retried)
+    rows = _rows()
+    _assert_one_settlement_per_exchange(rows)
+    assert [r["status"] for r in _settled(rows)] == ["ok", "error"]
