@@ -53,3 +53,16 @@ def test_missing_key_is_a_warning_not_a_failure(monkeypatch, tmp_path) -> None:
 @pytest.mark.parametrize("probe", ["Bearer sk-proj-" + "A" * 40])
 def test_redaction_check_reports_ok(probe, sandbox_env) -> None:
     assert _by_name(run_checks(get_settings()))["log redaction"].status == "ok"
+
+
+def test_cli_exits_non_zero_when_a_check_fails(tmp_path) -> None:
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "CONDUIT_"))}
+    env.update(CONDUIT_MODEL="gpt-4", CONDUIT_DB=str(tmp_path / "l.db"))
+    result = subprocess.run(
+        [sys.executable, "-m", "conduit.cli.app", "doctor", "--json"], capture_output=True, text=True, env=env, cwd=tmp_path, timeout=60
+    )
+    assert result.returncode == 1
+    assert any(c["status"] == "fail" and c["name"] == "default model" for c in __import__("json").loads(result.stdout))

@@ -56,7 +56,10 @@ def print_error(error: ConduitError) -> None:
 def main() -> None:
     """Entry point: runs the app and turns ConduitError into message + hint + exit code."""
     try:
-        app(standalone_mode=False)
+        # without standalone mode click *returns* typer.Exit's code instead of exiting
+        result = app(standalone_mode=False)
+        if isinstance(result, int) and result != 0:
+            sys.exit(result)
     except ConduitError as error:
         print_error(error)
         sys.exit(error.exit_code)
