@@ -148,3 +148,49 @@ def test_png_transparency_band() -> None:
     data = images.png(32, 32, "s", transparent=True)
     assert b"tRNS" in data
     assert _decode(data, "video")[0].format.name in ("pal8", "rgba")
+
+
+def _encode_with_ffmpeg(container: str, codec: str, seconds: float, rate: int) -> bytes:
+    """A real encoder's file (LAME, FFmpeg AAC, libopus, FLAC): what users actually upload."""
+    import array
+    import math
+    from fractions import Fraction
+
+    buffer = io.BytesIO()
+    output = av.open(buffer, mode="w", format=container)
+    stream = output.add_stream(codec, rate=rate)
+    stream.layout = "mono"
+    frame_size = stream.codec_context.frame_size or 1024
+    total, done = int(seconds * rate), 0
+    while done < total:
+        count = min(frame_size, total - done)
+        frame = av.AudioFrame(format="s16", layout="mono", samples=count)
+        samples = array.array("h", (int(3000 * math.sin(2 * math.pi * 440 * (done + i) / rate)) for i in range(count)))
+        frame.planes[0].update(samples.tobytes())
+        frame.sample_rate, frame.pts, frame.time_base = rate, done, Fraction(1, rate)
+        for packet in stream.encode(frame):
+            output.mux(packet)
+        done += count
+    for packet in stream.encode(None):
+        output.mux(packet)
+    output.close()
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize(
+    ("container", "codec", "rate", "expected_format", "tolerance"),
+    [
+        ("mp3", "libmp3lame", 44100, "mp3", 0.08),  # LAME adds an info frame and encoder padding
+        ("ipod", "aac", 44100, "mp4", 0.02),  # .m4a
+        ("webm", "libopus", 48000, "webm", 0.02),
+        ("ogg", "libopus", 48000, "ogg", 0.02),
+        ("flac", "flac", 44100, "flac", 0.01),
+        ("wav", "pcm_s16le", 16000, "wav", 0.01),
+    ],
+)
+def test_probe_reads_real_encoder_output(container: str, codec: str, rate: int, expected_format: str, tolerance: float) -> None:
+    if codec not in av.codecs_available:
+        pytest.skip(f"this FFmpeg build has no {codec} encoder")
+    info = probe.probe(_encode_with_ffmpeg(container, codec, 3.7, rate))
+    assert info is not None and info.format == expected_format
+    assert abs(info.seconds - 3.7) <= tolerance

@@ -2,8 +2,8 @@
 
 The transcription endpoints bill by duration, so the sandbox reads it the way
 a careful client would: exactly from WAV, FLAC and Ogg headers and MPEG
-frames, from the ``mvhd`` box of MP4/M4A, and by bitrate for WebM (whose
-duration element is optional). Bytes that are none of the accepted formats
+frames, from the ``mvhd`` box of MP4/M4A, and from WebM's ``Duration``
+element (or, for live recordings without one, the last cluster's timecode). Bytes that are none of the accepted formats
 are refused, like the real API refuses them.
 """
 
@@ -36,7 +36,7 @@ def probe(data: bytes) -> AudioInfo | None:
     if len(data) >= 12 and data[4:8] == b"ftyp":
         return AudioInfo("mp4", _mp4_seconds(data))
     if data[:4] == b"\x1a\x45\xdf\xa3":
-        return AudioInfo("webm", len(data) * 8 / 128_000)
+        return AudioInfo("webm", _webm_seconds(data))
     if data[:3] == b"ID3" or (len(data) >= 2 and data[0] == 0xFF and data[1] & 0xE0 == 0xE0):
         seconds = _mpeg_seconds(data)
         if seconds is not None:
@@ -149,3 +149,58 @@ def _mpeg_seconds(data: bytes) -> float | None:
         position += size
         del b3
     return samples if frames else None
+
+
+_EBML_SEGMENT, _EBML_INFO, _EBML_CLUSTER = 0x18538067, 0x1549A966, 0x1F43B675
+_EBML_TIMECODE_SCALE, _EBML_DURATION, _EBML_CLUSTER_TIMECODE = 0x2AD7B1, 0x4489, 0xE7
+
+
+def _vint(data: bytes, position: int, *, keep_marker: bool) -> tuple[int, int]:
+    """An EBML variable-length integer at ``position``: (value, length)."""
+    first = data[position]
+    length = 9 - first.bit_length()
+    if not 1 <= length <= 8 or position + length > len(data):
+        raise UnreadableAudio("WebM element header is malformed")
+    value = first if keep_marker else first & ((1 << (8 - length)) - 1)
+    for byte in data[position + 1 : position + length]:
+        value = (value << 8) | byte
+    return value, length
+
+
+def _ebml_children(data: bytes, start: int, end: int):  # type: ignore[no-untyped-def]
+    position = start
+    while position < min(end, len(data)) - 1:
+        element, id_length = _vint(data, position, keep_marker=True)
+        size, size_length = _vint(data, position + id_length, keep_marker=False)
+        body = position + id_length + size_length
+        unknown = size == (1 << (7 * size_length)) - 1
+        yield element, body, (len(data) if unknown else body + size)
+        if unknown:
+            return  # an unknown-size master element (live stream) runs to the end; the caller descends into it
+        position = body + size
+
+
+def _webm_seconds(data: bytes) -> float:
+    scale = 1_000_000  # nanoseconds per timecode tick (the default)
+    last_cluster: int | None = None
+    pending = [(0, len(data))]
+    while pending:
+        start, end = pending.pop(0)
+        for element, body, child_end in _ebml_children(data, start, end):
+            if element in (_EBML_SEGMENT, _EBML_CLUSTER):
+                pending.append((body, child_end))  # master elements holding what we need
+            elif element == _EBML_INFO:
+                duration = None
+                for child, child_body, info_end in _ebml_children(data, body, child_end):
+                    raw = data[child_body:info_end]
+                    if child == _EBML_TIMECODE_SCALE:
+                        scale = int.from_bytes(raw, "big") or scale
+                    elif child == _EBML_DURATION and len(raw) in (4, 8):
+                        duration = struct.unpack(">f" if len(raw) == 4 else ">d", raw)[0]
+                if duration:
+                    return duration * scale / 1e9
+            elif element == _EBML_CLUSTER_TIMECODE:
+                last_cluster = int.from_bytes(data[body:child_end], "big")
+    if last_cluster is not None:
+        return last_cluster * scale / 1e9
+    raise UnreadableAudio("WebM file has neither a duration nor clusters")
