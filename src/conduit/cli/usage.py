@@ -20,13 +20,14 @@ def usage(
     limit: int = typer.Option(20, "--limit", "-n", min=1, help="Rows to show."),
     session: Optional[str] = typer.Option(None, "--session", help="Only this session."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON list of rows."),
+    attempts: bool = typer.Option(False, "--attempts", help="Also list attempts that were retried."),
 ) -> None:
     """Recent exchanges and totals from the ledger."""
     from conduit.ledger import open_ledger
 
     ledger = open_ledger()
     start = parse_since(since)
-    rows = ledger.exchanges(since=start, limit=limit, session=session)
+    rows = ledger.exchanges(since=start, limit=limit, session=session, include_retried=attempts)
     if as_json:
         for row in rows:
             for key in ("cost_usd", "estimate_usd"):
@@ -66,6 +67,8 @@ def usage(
         )
     out.print(table)
     note = f"{totals['exchanges']} exchanges, {totals['failed']} failed"
+    if totals["attempts"] > totals["exchanges"]:
+        note += f", {totals['attempts'] - totals['exchanges']} retried attempts (--attempts lists them)"
     if totals["unpriced"]:
         note += f", [yellow]{totals['unpriced']} with unknown price (not counted as $0)[/]"
     out.print(note)

@@ -302,12 +302,21 @@ class PostgresLedger:
 
     # -- reading -----------------------------------------------------------
     def exchanges(
-        self, since: float | None = None, limit: int | None = None, session: str | None = None
+        self,
+        since: float | None = None,
+        limit: int | None = None,
+        session: str | None = None,
+        include_retried: bool = True,
     ) -> list[dict[str, Any]]:
-        """Rows newest first, as dicts with ``cost_usd``/``estimate_usd`` as Decimal."""
+        """Rows newest first, as dicts with ``cost_usd``/``estimate_usd`` as Decimal.
+
+        ``include_retried=False`` leaves out attempts that were retried, giving
+        one row per exchange (the settled one)."""
         self.flush()
         sql = "SELECT * FROM exchanges WHERE created_at >= ?"
         params: list[Any] = [since or 0.0]
+        if not include_retried:
+            sql += " AND status != 'retried'"
         if session is not None:
             sql += " AND session = ?"
             params.append(session)
@@ -345,14 +354,15 @@ class PostgresLedger:
         self.flush()
         with self._connection() as conn:
             row = conn.execute(
-                """SELECT COUNT(*) AS exchanges,
+                """SELECT COUNT(*) AS attempts,
+                          SUM(CASE WHEN status != 'retried' THEN 1 ELSE 0 END) AS exchanges,
                           COALESCE(SUM(input_tokens), 0) AS input_tokens,
                           COALESCE(SUM(cached_input_tokens), 0) AS cached_input_tokens,
                           COALESCE(SUM(output_tokens), 0) AS output_tokens,
                           COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
                           COALESCE(SUM(cost_nanousd), 0) AS cost_nanousd,
                           SUM(CASE WHEN cost_usd IS NULL AND status = 'ok' THEN 1 ELSE 0 END) AS unpriced,
-                          SUM(CASE WHEN status != 'ok' THEN 1 ELSE 0 END) AS failed
+                          SUM(CASE WHEN status NOT IN ('ok', 'retried') THEN 1 ELSE 0 END) AS failed
                    FROM exchanges WHERE created_at >= ?""",
                 (since or 0.0,),
             ).fetchone()
@@ -360,6 +370,7 @@ class PostgresLedger:
         totals["cost_usd"] = Decimal(totals.pop("cost_nanousd")) / Decimal(1_000_000_000)
         totals["unpriced"] = totals["unpriced"] or 0
         totals["failed"] = totals["failed"] or 0
+        totals["exchanges"] = totals["exchanges"] or 0  # retried attempts are rows, not exchanges
         return totals
 
 
