@@ -12,6 +12,7 @@
 from __future__ import annotations
 
 import datetime as _dt
+import os
 from pathlib import Path
 from typing import Iterator
 
@@ -19,8 +20,14 @@ import pytest
 
 from conduit.sandbox import Sandbox
 
-# Tests must not change behaviour as the calendar moves past model shutdown dates.
-SANDBOX_DATE = _dt.date(2026, 11, 26)
+# Tests must not change behaviour as the calendar moves past model shutdown dates: the
+# sandbox decides which models are shut down as of this date (override: CONDUIT_SANDBOX_DATE).
+SANDBOX_DATE = _dt.date.fromisoformat(os.environ.get("CONDUIT_SANDBOX_DATE", "2026-11-26"))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # sandboxes started in child processes (CLI tests: `conduit ask` without a key) use it too
+    os.environ.setdefault("CONDUIT_SANDBOX_DATE", SANDBOX_DATE.isoformat())
 
 
 @pytest.fixture(scope="session")
