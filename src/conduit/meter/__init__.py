@@ -12,7 +12,9 @@ from typing import Any
 from conduit.meter.base import Estimate, Meter, Payload, StreamMeter
 from conduit.meter.audio import TranscriptionMeter
 from conduit.meter.chat import ChatMeter
+from conduit.meter.embeddings import EmbeddingsMeter, ModerationsMeter
 from conduit.meter.images import ImagesMeter
+from conduit.meter.responses import ResponsesMeter
 from conduit.meter.speech import SpeechMeter
 from conduit.usage import Usage
 
@@ -67,6 +69,9 @@ class _PassThroughStream:
 # "METHOD /path-suffix" -> meter; paths are matched after the base URL's /v1
 _METERS: dict[str, Meter] = {
     "POST /chat/completions": ChatMeter(),
+    "POST /responses": ResponsesMeter(),
+    "POST /embeddings": EmbeddingsMeter(),
+    "POST /moderations": ModerationsMeter(),
     "POST /images/generations": ImagesMeter("images.generations"),
     "POST /images/edits": ImagesMeter("images.edits"),
     "POST /images/variations": ImagesMeter("images.variations"),
@@ -82,7 +87,9 @@ def register_meter(method: str, path: str, meter: Meter) -> None:
 
 def meter_for(method: str, path: str) -> Meter:
     """The meter for a request path such as ``/v1/chat/completions``."""
-    suffix = path[3:] if path.startswith("/v1/") else path
+    # after the API version, so proxies that mount the API under a prefix (/openai/v1/...) match too
+    marker = path.find("/v1/")
+    suffix = path[marker + 3 :] if marker >= 0 else path
     meter = _METERS.get(f"{method.upper()} {suffix}")
     if meter is not None:
         return meter
