@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 from conduit.catalog import bundled
 from conduit.catalog.lookup import lookup_model, resolve_family
 from conduit.catalog.names import fine_tune_base, is_fine_tune, strip_provider, strip_snapshot
+from conduit.catalog.fastprice import fast_price
 from conduit.usage import Usage
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -406,7 +407,28 @@ def price(
         override = _override_for(model, overrides)
         if override is not None:
             return _price_from_override(model, usage, override[0], override[1])
+        if at is None:
+            fast = fast_price(
+                model,
+                usage,
+                service_tier,
+                batch,
+                lambda probe: _quietly(_price_from_catalogs, model, probe, service_tier=service_tier, batch=batch, at=None),
+            )
+            if fast is not None:
+                usd, breakdown, source, version, notes = fast
+                return Price(usd, source, version, breakdown, model, notes)
         return _price_from_catalogs(model, usage, service_tier=service_tier, batch=batch, at=at)
+    finally:
+        _warn_enabled.value = previous
+
+
+def _quietly(function: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a pricing function without PriceWarnings (probing must not warn the user)."""
+    previous = getattr(_warn_enabled, "value", True)
+    _warn_enabled.value = False
+    try:
+        return function(*args, **kwargs)
     finally:
         _warn_enabled.value = previous
 
