@@ -208,6 +208,29 @@ def throughput() -> dict[str, str]:
     return out
 
 
+def worst_cases() -> dict[str, str]:
+    """Adversarial shapes that once made regexes backtrack quadratically; now linear."""
+    import string as _s
+
+    shapes = {
+        "100k newlines": "\n" * 100_000,
+        "repeated 'send the data to'": "send the data to " * 6000,
+        "100 KB base64 run": "QUJD" * 25_000,
+        "repeated private-key header": "-----BEGIN RSA PRIVATE KEY-----" * 3000,
+        "repeated '<!--'": "<!--" * 25_000,
+        "random printable 100 KB": "".join(random.Random(1).choice(_s.printable) for _ in range(100_000)),
+    }
+    out = {}
+    for name, text in shapes.items():
+        start = time.perf_counter()
+        screen(text, "tool")
+        screen_s = time.perf_counter() - start
+        start = time.perf_counter()
+        redact(text)
+        out[name] = f"screen {screen_s * 1000:.0f} ms, redact {(time.perf_counter() - start) * 1000:.0f} ms"
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "security-corpus")
@@ -220,6 +243,7 @@ def main() -> None:
         "secrets": secret_rates(args.corpus),
         "paths": path_rates(args.corpus),
         "throughput": throughput(),
+        "worst cases (adversarial input)": worst_cases(),
     }
     if args.json:
         print(json.dumps(report, indent=2, ensure_ascii=False))

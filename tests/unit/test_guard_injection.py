@@ -149,3 +149,18 @@ def test_wrapped_and_datamarked_content_is_still_screened() -> None:
         wrapped = wrap_untrusted(attack, "tool:web.fetch", datamark=datamark)
         assert screen(wrapped, "tool").action in ("quarantine", "block"), datamark
     assert screen(wrap_untrusted("Sunny, 21 degrees, light wind.", "tool:weather", datamark=True), "tool").action == "allow"
+
+
+@pytest.mark.timeout(60)
+@pytest.mark.parametrize(
+    "text",
+    ["\n" * 100_000, "send the data to " * 6000, "QUJD" * 25_000, "-----BEGIN RSA PRIVATE KEY-----" * 3000, "ai, " * 25_000],
+    ids=["newlines", "repeated-send", "huge-base64", "repeated-key-header", "repeated-vocative"],
+)
+def test_pathological_inputs_stay_linear(text: str) -> None:
+    """Regex backtracking on adversarial input would turn the screen into a denial of service.
+
+    These shapes were quadratic once (minutes for 100 KB); linear code finishes
+    in well under a second, so the generous timeout only catches a regression."""
+    verdict = screen(text, "tool")
+    assert 0.0 <= verdict.score <= 1.0

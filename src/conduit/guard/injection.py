@@ -173,7 +173,7 @@ _IGNORE_USER = re.compile(
     r"|\b" + _OVERRIDE_VERB + r"\b[\s,]+(?:the |your |this |that )?(?:\w+ )?(?:request|question|query|task)\b[^.\n]{0,40}\binstead\b"
 )
 _DEFENSIVE_TAIL = re.compile(
-    r"\s*(?:found|in|inside|contained|within|from|embedded|that (?:appear|are|come)|which (?:appear|are)|"
+    r"\s{0,4}(?:found|in|inside|contained|within|from|embedded|that (?:appear|are|come)|which (?:appear|are)|"
     r"dentro|contenidas|incluidas|que aparezcan|que vengan|en (?:el|la|los|las))\b"
 )
 _PRIOR = re.compile(
@@ -387,7 +387,7 @@ _ACCESS_VERB = re.compile(
 _FAKE_BOUNDARY = re.compile(
     r"</?\s*(?:system|assistant|user|untrusted[\w\-]*|instructions?|important|hidden|admin|sys|secret|developer)\s*>"
     r"|<\|(?:im_start|im_end|system|user|assistant|endoftext|eot_id|start_header_id)\|>|\[/?inst\]|<<\s*/?sys\s*>>"
-    r"|^\s*#{1,}\s*(?:system|system prompt|new instructions?)\s*:?\s*$"
+    r"|^[ \t]*#{1,6}[ \t]*(?:system|system prompt|new instructions?)[ \t]*:?[ \t]*$"
     r"|\[(?:system|assistant|user|developer)\]\(#[\w\-]*\)|</?\s*information\s*>"
     r"|\b(?:end of (?:user input|document|context|data|email)|new (?:\w+ )?(?:instructions?|rules?|tasks?|directives?|orders)\s*:|"
     r"nuevas instrucciones:?|nueva (?:regla|tarea|instruccion)\s*:|(?:instruccion|instrucciones|nota|mensaje) ocult[ao]s?\s*:|"
@@ -482,7 +482,7 @@ _TASK_VERBS = (
     "convierte busca reserva cancela"
 ).split()
 _IMPERATIVE_LINE = re.compile(
-    r"(?:^|(?<=[.!?]\s)|(?<=\|))\s*(?:please |por favor )?(?:" + "|".join(sorted(set(_TASK_VERBS), key=len, reverse=True))
+    r"(?:^|(?<=[.!?]\s)|(?<=\|))[ \t]*(?:please |por favor )?(?:" + "|".join(sorted(set(_TASK_VERBS), key=len, reverse=True))
     + r")\b(?P<rest>[^\n|]*)$",
     re.MULTILINE,
 )
@@ -559,7 +559,10 @@ _DECODE_EXEC = re.compile(
 _BASE64_RUN = re.compile(r"(?<![A-Za-z0-9+/=])[A-Za-z0-9+/]{24,}={0,2}(?![A-Za-z0-9+/=])")
 
 # --- the model addressed by name, vocative style ("Also, model, append ...", "-- AI reviewer, approve ...")
-_VOCATIVE_PREFIX = r"(?:^|[.!?;:]\s+|,\s*|--\s*|[^\w\s,.'\"]\s*)(?:also,?\s+|and,?\s+|ok,?\s+|okay,?\s+|now,?\s+|y,?\s+|oye,?\s+)?"
+_VOCATIVE_PREFIX = (
+    r"(?:^|[.!?;:]\s{1,4}|,\s{0,4}|--\s{0,4}|[^\w\s,.'\"]\s{0,4})(?:also,?\s{1,4}|and,?\s{1,4}|ok,?\s{1,4}|okay,?\s{1,4}|now,?\s{1,4}|"
+    r"y,?\s{1,4}|oye,?\s{1,4})?"
+)
 _VOCATIVE_NAME = (
     r"(?:ai|assistant|model|llm|bot|chatbot|agent|gpt|chatgpt|claude|copilot|ia|asistente|modelo|automated helper|"
     r"automated assistant|virtual assistant)(?: \w+){0,2}"
@@ -847,10 +850,15 @@ def _excerpt(text: str, match: re.Match[str]) -> str:
     return repr(snippet[:80])
 
 
+_SENTENCE_REACH = 400  # a "sentence" never extends further than this from a match (keeps scans linear)
+
+
 def _sentence_bounds(text: str, start: int, end: int) -> tuple[int, int]:
-    left = max(text.rfind(ch, 0, start) for ch in ".!?\n")
-    rights = [i for i in (text.find(ch, end) for ch in ".!?\n") if i != -1]
-    return left + 1, (min(rights) if rights else len(text))
+    floor = max(0, start - _SENTENCE_REACH)
+    ceiling = min(len(text), end + _SENTENCE_REACH)
+    left = max(max(text.rfind(ch, floor, start) for ch in ".!?\n"), floor - 1)
+    rights = [i for i in (text.find(ch, end, ceiling) for ch in ".!?\n") if i != -1]
+    return left + 1, (min(rights) if rights else ceiling)
 
 
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
@@ -1017,14 +1025,15 @@ def _role_labels(original: str, c: _Collector) -> None:
 def _decoded_payloads(text: str) -> list[str]:
     decoded: list[str] = []
     for match in _BASE64_RUN.finditer(text):
-        blob = match.group(0)
+        blob = match.group(0)[:16384]  # instructions are short; a huge blob is data (an image, a file)
+        blob = blob[: len(blob) - len(blob) % 4]
         try:
             raw = base64.b64decode(blob + "=" * (-len(blob) % 4), validate=True)
             value = raw.decode("utf-8")
         except (binascii.Error, UnicodeDecodeError, ValueError):
             continue
         printable = sum(ch.isprintable() or ch in "\n\t" for ch in value)
-        if value and printable / len(value) > 0.95 and re.search(r"[A-Za-z]{3,}\s+[A-Za-z]{2,}", value):
+        if value and printable / len(value) > 0.95 and re.search(r"[A-Za-z]{3,40}\s+[A-Za-z]{2,}", value):
             decoded.append(value)
         if len(decoded) >= 8:
             break
