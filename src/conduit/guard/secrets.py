@@ -226,6 +226,8 @@ def _rule_findings(rule: SecretRule, text: str) -> Iterable[SecretFinding]:
             continue
         if re.search(r"(.)\1{7,}", value):  # ghp_xxxxxxxx... style placeholders
             continue
+        if "[REDACTED" in value:  # our own placeholder is never a secret (keeps redact idempotent)
+            continue
         yield SecretFinding(rule.kind, start, end, rule.confidence, rule.id)
 
 
