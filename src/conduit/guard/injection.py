@@ -413,7 +413,7 @@ _SPEAKER_LABEL = re.compile(
 )
 # content hidden from a human reader but not from the model
 _HIDDEN_CHANNEL = re.compile(
-    r"<!--(?P<body>[\s\S]{0,2000}?)-->|<[^>]{0,200}\b(?:alt|title|aria-label|data-[\w\-]+|content)\s*=\s*['\"](?P<attr>[^'\"]{12,600})['\"]|"
+    r"<!--(?P<body>(?:(?!<!--)[\s\S]){0,2000}?)-->|<[^>]{0,200}\b(?:alt|title|aria-label|data-[\w\-]+|content)\s*=\s*['\"](?P<attr>[^'\"]{12,600})['\"]|"
     r"<[^>]{0,100}\bhidden\b[^>]{0,100}>(?P<hiddenattr>[^<]{0,2000})|"
     r"<[^>]{0,200}(?:display\s*:\s*none|visibility\s*:\s*hidden|font-size\s*:\s*0|"
     r"color\s*:\s*(?:#fff(?:fff)?|white))[^>]{0,200}>(?P<styled>[^<]{0,2000})",
