@@ -167,3 +167,22 @@ def test_missing_rules_file_is_a_configuration_error(tmp_path: Path) -> None:
 
     with pytest.raises(ConfigurationError):
         load_rules_file(tmp_path / "nope.toml")
+
+
+def test_extra_rules_from_conduit_toml(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from conduit.guard import secrets as secrets_module
+    from conduit.settings import get_settings
+
+    (tmp_path / "acme.toml").write_text(GITLEAKS_RULE)
+    (tmp_path / "conduit.toml").write_text('[guard.secrets]\nextra_rules = ["acme.toml"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("CONDUIT_CONFIG", raising=False)
+    get_settings.cache_clear()
+    secrets_module._default_ruleset.cache_clear()
+    try:
+        assert [f.kind for f in find_secrets("use acme_k2j4h5g6f7d8s9a0q1w2e3r4 now")] == ["acme-token"]
+    finally:
+        get_settings.cache_clear()
+        secrets_module._default_ruleset.cache_clear()
+    monkeypatch.chdir(Path(__file__).parent)
+    assert find_secrets("use acme_k2j4h5g6f7d8s9a0q1w2e3r4 now") == []

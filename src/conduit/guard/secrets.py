@@ -169,7 +169,17 @@ def _default_ruleset() -> _RuleSet:
 
 
 def _configured_extra_rules() -> list[SecretRule]:
-    """Rules from ``[guard.secrets] extra_rules`` in conduit.toml (gitleaks files)."""
+    """Rules from ``[guard.secrets] extra_rules`` in conduit.toml (gitleaks files).
+
+    Settings (pydantic) cost ~130 ms to import; a process that has not loaded
+    them and has no conduit.toml does not pay that just to redact a string.
+    """
+    import os
+    import sys
+    from pathlib import Path
+
+    if "conduit.settings" not in sys.modules and not Path(os.environ.get("CONDUIT_CONFIG", "conduit.toml")).is_file():
+        return []
     try:
         from conduit.settings import get_settings
 
