@@ -320,6 +320,7 @@ def test_an_endpoint_without_a_meter_is_refused_under_block_with_a_clear_reason(
     from conduit.pipeline.clients import wire_client
 
     with Budget("global", "5"):
-        with wire_client() as client, pytest.raises(BudgetExceeded, match="cannot estimate the worst-case cost of embeddings"):
-            client.post("embeddings", json={"model": "text-embedding-3-small", "input": "hola"})
+        # the legacy completions endpoint has no meter (embeddings and responses do, since they were added)
+        with wire_client() as client, pytest.raises(BudgetExceeded, match="cannot estimate the worst-case cost of completions"):
+            client.post("completions", json={"model": "gpt-4o-mini", "prompt": "hola"})
     assert env.requests == []

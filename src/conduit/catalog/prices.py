@@ -24,7 +24,7 @@ import logging
 import threading
 import warnings
 from copy import copy
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -406,7 +406,7 @@ def price(
     try:
         override = _override_for(model, overrides)
         if override is not None:
-            return _price_from_override(model, usage, override[0], override[1])
+            return _canonical(_price_from_override(model, usage, override[0], override[1]))
         if at is None:
             fast = fast_price(
                 model,
@@ -417,10 +417,22 @@ def price(
             )
             if fast is not None:
                 usd, breakdown, source, version, notes = fast
-                return Price(usd, source, version, breakdown, model, notes)
-        return _price_from_catalogs(model, usage, service_tier=service_tier, batch=batch, at=at)
+                return _canonical(Price(usd, source, version, breakdown, model, notes))
+        return _canonical(_price_from_catalogs(model, usage, service_tier=service_tier, batch=batch, at=at))
     finally:
         _warn_enabled.value = previous
+
+
+def _money(value: Decimal) -> Decimal:
+    """One spelling per amount: no exponent, no trailing zeros (``0.000015``, never ``1.5E-5``)."""
+    return Decimal(format(value.normalize(), "f"))
+
+
+def _canonical(quote: Price) -> Price:
+    """The same amount always prints the same, whichever path priced it (ledger, JSON, CLI)."""
+    if quote.usd is None:
+        return quote
+    return replace(quote, usd=_money(quote.usd), breakdown={k: _money(v) for k, v in quote.breakdown.items()})
 
 
 def _quietly(function: Any, *args: Any, **kwargs: Any) -> Any:
