@@ -91,6 +91,8 @@ _EXPORTS: dict[str, str] = {
     "split_audio": "conduit.media.split",
     # sandbox
     "Sandbox": "conduit.sandbox",
+    "Fault": "conduit.sandbox",
+    "ScriptedReply": "conduit.sandbox",
     # resilience
     "Resilience": "conduit.pipeline.resilience",
     "ResilienceConfig": "conduit.pipeline.resilience",
