@@ -144,3 +144,24 @@ def test_policy_from_config_validates() -> None:
     assert policy.unannotated == "sensitive" and policy.allowed_hosts == ("a.example",)
     with pytest.raises(ConfigurationError):
         ToolPolicy.from_config({"unannotated": "maybe"})
+
+
+def test_interactive_approver_asks_and_fails_closed() -> None:
+    from conduit.guard.untrusted import interactive_approver
+
+    shown: list[str] = []
+    key = "ghp_" + "aB3dE6gH9jK2mN5pQ8sT1vW4yZ7bC0eF3hJ6"
+    request = ToolCallRequest("send_email", {"to": "a@b.c", "token": key}, server="mail", reason="sensitive; tainted")
+    assert interactive_approver(lambda prompt: "y", write=shown.append)(request) is True
+    assert "mail.send_email" in shown[0] and "sensitive; tainted" in shown[0] and key not in shown[0]
+    assert interactive_approver(lambda prompt: "", write=shown.append)(request) is False
+    assert interactive_approver(lambda prompt: "nope", write=shown.append)(request) is False
+
+    def eof(prompt: str) -> str:
+        raise EOFError
+
+    assert interactive_approver(eof, write=shown.append)(request) is False
+    taint = Taint()
+    taint.add("web")
+    policy = ToolPolicy(approve=interactive_approver(lambda prompt: "yes", write=shown.append))
+    assert policy.check(ToolCallRequest("delete_file", {"path": "x"}), taint).approved is True

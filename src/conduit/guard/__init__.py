@@ -36,6 +36,7 @@ _EXPORTS: dict[str, str] = {
     "ToolPolicy": "conduit.guard.untrusted",
     "ToolCallRequest": "conduit.guard.untrusted",
     "ToolDecision": "conduit.guard.untrusted",
+    "interactive_approver": "conduit.guard.untrusted",
     "SecretHandle": "conduit.guard.secret_handles",
     "secret": "conduit.guard.secret_handles",
     "substitute": "conduit.guard.secret_handles",

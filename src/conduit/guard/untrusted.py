@@ -39,6 +39,7 @@ __all__ = [
     "ToolCallRequest",
     "ToolDecision",
     "ToolPolicy",
+    "interactive_approver",
 ]
 
 DATAMARK = "\u02c6"  # MODIFIER LETTER CIRCUMFLEX ACCENT: visible, rare in real text, one token
@@ -430,3 +431,49 @@ def _strings(value: Any) -> Iterable[str]:
     elif isinstance(value, (list, tuple)):
         for item in value:
             yield from _strings(item)
+
+
+def interactive_approver(
+    ask: Callable[[str], str] | None = None,
+    *,
+    write: Callable[[str], None] | None = None,
+    require_tty: bool = True,
+) -> Callable[[ToolCallRequest], bool]:
+    """An approval callback that asks a person at the terminal (answer y to allow).
+
+    The prompt shows the tool, its server, the reason it needs approval and
+    the arguments with secrets redacted. Anything but an explicit yes is a
+    no; without a terminal (CI, pipes) it refuses, because an unattended run
+    must fail closed. ``ask``/``write`` exist for tests and custom UIs.
+    """
+    import json
+    import sys
+
+    from conduit.guard.secrets import redact_obj
+
+    def _write(text: str) -> None:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+
+    writer = write or _write
+    asker = ask or input
+
+    def approve(request: ToolCallRequest) -> bool:
+        if require_tty and ask is None and not sys.stdin.isatty():
+            writer(f"conduit: refused {request.qualified_name} (approval needed, no terminal to ask)\n")
+            return False
+        arguments = json.dumps(redact_obj(dict(request.arguments)), ensure_ascii=False, default=str)
+        if len(arguments) > 600:
+            arguments = arguments[:600] + "…"
+        writer(
+            f"\nconduit: approval needed for tool call {request.qualified_name}\n"
+            f"  why: {request.reason or 'sensitive tool'}\n"
+            f"  arguments: {arguments}\n"
+        )
+        try:
+            answer = asker("Allow this call? [y/N] ")
+        except (EOFError, KeyboardInterrupt):
+            return False
+        return answer.strip().lower() in ("y", "yes", "s", "si", "sí")
+
+    return approve
