@@ -66,3 +66,32 @@ def test_cli_exits_non_zero_when_a_check_fails(tmp_path) -> None:
     )
     assert result.returncode == 1
     assert any(c["status"] == "fail" and c["name"] == "default model" for c in __import__("json").loads(result.stdout))
+
+
+def test_budget_near_its_limit_warns(sandbox_env) -> None:
+    import conduit
+
+    # one call capped at 40 output tokens costs ~$0.0000234 of a $0.000028 budget: over 80 %
+    conduit.Budget("global", "0.000028").save()
+    conduit.OpenAI().chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hola"}], max_completion_tokens=40
+    )
+    check = _by_name(run_checks(get_settings()))["global@total"]
+    assert check.status == "warn" and "spent" in check.detail and check.hint
+
+
+def test_mcp_least_privilege_findings(sandbox_env, monkeypatch, tmp_path) -> None:
+    (tmp_path / "conduit.toml").write_text(
+        '[mcp.servers.open]\ncommand = "definitely-not-installed-xyz"\n'
+        '[mcp.servers.leaky]\ncommand = "python3"\nallow = ["read_*"]\npass_env = ["OPENAI_API_KEY"]\n'
+    )
+    monkeypatch.setenv("CONDUIT_CONFIG", str(tmp_path / "conduit.toml"))
+    get_settings.cache_clear()
+    named = _by_name(run_checks(get_settings()))
+    assert named["open"].status == "fail" and "not found" in named["open"].detail
+    assert "every tool" in named["open"].detail
+    assert named["leaky"].status == "warn" and "OpenAI key" in named["leaky"].detail
+
+
+def test_guard_self_test_passes(sandbox_env) -> None:
+    assert _by_name(run_checks(get_settings()))["guard self-test"].status == "ok"
