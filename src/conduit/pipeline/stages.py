@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from conduit.pipeline.core import BudgetGate, Screen, Validator
+from conduit.meter.base import Payload
 from conduit.pipeline.exchange import Exchange
 from conduit.settings import Settings
 
@@ -48,6 +49,22 @@ def check_parameters(exchange: Exchange) -> None:
         check_request(exchange.model, exchange.endpoint, exchange.payload.json)
 
 
+def guard_screen(settings: Settings) -> Screen:
+    """The guard's screen stage: size/control-character limits, secrets, injection (``[guard]``)."""
+    from conduit.guard.policy import GuardPolicy, screen_request
+
+    policy = GuardPolicy.from_config(settings.section("guard"))
+
+    def screen(endpoint: str, payload: Payload) -> None:
+        if payload.json is None:
+            return
+        body = screen_request(endpoint, payload.json, policy)
+        if body is not payload.json:  # redacted or sanitised: send the changed copy
+            payload.set_json(body)
+
+    return screen
+
+
 def configured_stages(settings: Settings) -> ConfiguredStages:
     validators: list[Validator] = [check_lifecycle, check_parameters]
     from conduit.media.moderation import moderation_validator
@@ -55,4 +72,4 @@ def configured_stages(settings: Settings) -> ConfiguredStages:
     moderation = moderation_validator(settings)  # [media] moderate_prompts; off unless configured
     if moderation is not None:
         validators.append(moderation)
-    return ConfiguredStages(validators=validators, budget=budget_gate(settings))
+    return ConfiguredStages(validators=validators, screen=guard_screen(settings), budget=budget_gate(settings))
