@@ -199,6 +199,8 @@ class Agent:
         ]
         if not self.history:
             self.history.append({"role": "system", "content": f"{self.instructions}\n\n{UNTRUSTED_NOTE}"})
+            # the developer's instructions must not leave through tool arguments on a tainted turn
+            self.taint.protect(self.instructions)
         self.history.append({"role": "user", "content": content})
         tools = await self.tool_definitions()
         result = AgentResult(output=None, turns=0, model="", stopped="max_turns")
