@@ -38,20 +38,24 @@ def _wait(port: int) -> None:
     raise SystemExit("sandbox did not start")
 
 
-MESSAGES = [
-    {"role": "system", "content": "You are a concise assistant."},
-    {"role": "user", "content": "¿Cuál es la capital de Francia? Answer in one word, please."},
-]
+SYSTEM = {"role": "system", "content": "You are a concise assistant."}
+CITIES = ["Francia", "Portugal", "Italia", "Alemania", "Chile", "Perú", "Japón", "Kenia"]
+
+
+def _messages(i: int) -> list[dict[str, str]]:
+    # a new user message every request, so token counts and guard verdicts are not all memo hits
+    question = f"¿Cuál es la capital de {CITIES[i % len(CITIES)]}? Pregunta número {i}; answer in one word, please."
+    return [SYSTEM, {"role": "user", "content": question}]
 
 
 def run(client, n: int, concurrency: int) -> tuple[list[float], float]:
-    def one(_: int) -> float:
+    def one(i: int) -> float:
         t0 = time.perf_counter()
-        client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES, max_completion_tokens=32)
+        client.chat.completions.create(model="gpt-4o-mini", messages=_messages(i), max_completion_tokens=32)
         return (time.perf_counter() - t0) * 1000
 
-    for _ in range(20):  # warm-up
-        one(0)
+    for i in range(20):  # warm-up
+        one(-1 - i)
     cpu0 = time.process_time()
     if concurrency == 1:
         lat = [one(i) for i in range(n)]

@@ -272,7 +272,7 @@ def _count_tokens(texts: list[str], model: str) -> int:
 # Conversations grow: every request re-sends the whole history. Verdicts and
 # secret findings are memoised per (text, ...) so each message is screened
 # once, not once per turn (the same idea as the token counter's memo).
-_MEMO_MIN_CHARS = 256
+_MEMO_MIN_CHARS = 0  # system prompts and history repeat on every call: memoise them all
 
 
 @functools.lru_cache(maxsize=2048)
