@@ -233,7 +233,8 @@ def worst_cases() -> dict[str, str]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=ROOT.parent / "shared" / "security-corpus")
+    shared = ROOT.parent / "shared" / "security-corpus"
+    parser.add_argument("--corpus", type=Path, default=shared if shared.is_dir() else ROOT / "tests" / "data" / "security-corpus")
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     report = {

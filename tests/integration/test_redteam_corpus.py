@@ -26,7 +26,11 @@ from conduit.guard.paths import check_path
 from conduit.guard.secrets import find_secrets, redact
 from conduit.guard.tooldefs import SEVERITY_ORDER, scan_tool, tool_fingerprint
 
-CORPUS = Path(os.environ.get("CONDUIT_SECURITY_CORPUS", Path(__file__).resolve().parents[3] / "shared" / "security-corpus"))
+_SHARED_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "security-corpus"
+_VENDORED_CORPUS = Path(__file__).resolve().parents[1] / "data" / "security-corpus"  # a copy, for clean checkouts
+CORPUS = Path(
+    os.environ.get("CONDUIT_SECURITY_CORPUS", _SHARED_CORPUS if _SHARED_CORPUS.is_dir() else _VENDORED_CORPUS)
+)
 pytestmark = pytest.mark.skipif(not CORPUS.is_dir(), reason=f"security corpus not found at {CORPUS}")
 
 INJECTION_SOURCE = {"direct": "user", "jailbreak": "user", "exfiltration": "user", "indirect": "tool", "tool_poisoning": "tool"}
