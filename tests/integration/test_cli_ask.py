@@ -53,6 +53,8 @@ def test_ask_streams_text_and_prints_cost(cli_env, tmp_path) -> None:
     assert "$" in result.stderr and "in /" in result.stderr
     table = _run(["usage"], cli_env, tmp_path)
     assert "chat.completions" in table.stdout and "1 exchanges" in table.stdout
+    # issue 7: estimate accuracy is reported next to the actuals
+    assert "input-token estimates exact in 1/1" in table.stdout and "reserved worst case" in table.stdout
 
 
 def test_retired_model_fails_before_any_call_with_successor_hint(cli_env, tmp_path) -> None:

@@ -69,6 +69,24 @@ def usage(
     note = f"{totals['exchanges']} exchanges, {totals['failed']} failed"
     if totals["attempts"] > totals["exchanges"]:
         note += f", {totals['attempts'] - totals['exchanges']} retried attempts (--attempts lists them)"
+    accuracy = _estimate_accuracy(rows)
+    if accuracy:
+        note += f"; {accuracy}"
     if totals["unpriced"]:
         note += f", [yellow]{totals['unpriced']} with unknown price (not counted as $0)[/]"
     out.print(note)
+
+
+def _estimate_accuracy(rows: list[dict]) -> str:
+    """How well the pre-call estimates matched: exact input counts, and actual cost vs the reserved worst case."""
+    judged = [r for r in rows if r["status"] == "ok" and r["estimated_input_tokens"] is not None and r["input_tokens"]]
+    if not judged:
+        return ""
+    exact = sum(1 for r in judged if r["estimated_input_tokens"] == r["input_tokens"])
+    error = sum(abs(r["estimated_input_tokens"] - r["input_tokens"]) / r["input_tokens"] for r in judged) / len(judged)
+    text = f"input-token estimates exact in {exact}/{len(judged)} (mean error {error:.1%})"
+    priced = [r for r in judged if r["estimate_usd"] and r["cost_usd"] is not None]
+    if priced:
+        share = sum(r["cost_usd"] / r["estimate_usd"] for r in priced) / len(priced)
+        text += f", actual cost {share:.0%} of the reserved worst case on average"
+    return text
