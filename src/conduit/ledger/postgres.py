@@ -15,22 +15,15 @@ their own tables in the ledger (budgets, MCP pins) run unchanged on both.
 
 from __future__ import annotations
 
-import atexit
 import functools
-import os
-import queue
-import threading
 import time
-from decimal import Decimal
 from contextlib import contextmanager
 from typing import Any, Iterator, Sequence
 
 from conduit.errors import LedgerError
-from conduit.ledger.records import ExchangeRecord, ToolCallRecord
+from conduit.ledger.base import LedgerBase
 from conduit.ledger.schema import MIGRATIONS
-from conduit.observability.redact import redact
 
-_BATCH = 256
 _MIGRATION_LOCK = 0x636F6E64  # "cond": one advisory lock id for schema migrations
 
 
@@ -187,24 +180,19 @@ def migrate_postgres(conn: PgConnection) -> int:
     return max(v for v, _, _ in MIGRATIONS)
 
 
-class PostgresLedger:
+class PostgresLedger(LedgerBase):
     """Exchanges and tool calls of every process and host that shares one PostgreSQL database."""
 
     backend = "postgres"
+    write_hint = "Check that the PostgreSQL server is up."
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.path = _safe_url(url)  # what messages show; the SQLite ledger's ``path`` counterpart
         with self._connection() as conn:
             self.schema_version = migrate_postgres(conn)
-        self._queue: queue.Queue[Any] = queue.Queue()
-        self._writer: threading.Thread | None = None
-        self._writer_pid = 0
-        self._lock = threading.Lock()
-        self._error: BaseException | None = None
-        atexit.register(self.flush)
+        self._start_writer_state()
 
-    # -- connections -------------------------------------------------------
     def _connection(self) -> "_Closing":
         return _Closing(PgConnection(connect_postgres(self.url)))
 
@@ -212,65 +200,10 @@ class PostgresLedger:
         """A fresh connection for modules that keep their own tables here (budgets, pins)."""
         return PgConnection(connect_postgres(self.url))
 
-    # -- writing -----------------------------------------------------------
-    def record(self, record: ExchangeRecord) -> str:
-        """Queue one exchange row; returns its id. Error text is redacted first."""
-        record.error_message = redact(record.error_message)
-        self._put(("exchanges", record.to_row()))
-        return record.id
+    def _usable(self, conn: PgConnection | None) -> bool:
+        return conn is not None and not conn.closed
 
-    def record_tool_call(self, record: ToolCallRecord | None = None, **fields: Any) -> str:
-        rec = record or ToolCallRecord(**fields)
-        rec.error = redact(rec.error)
-        self._put(("tool_calls", rec.to_row()))
-        return rec.id
-
-    def _put(self, item: tuple[str, dict[str, object]]) -> None:
-        self._ensure_writer()
-        self._queue.put(item)
-
-    def _ensure_writer(self) -> None:
-        pid = os.getpid()
-        if self._writer is not None and self._writer_pid == pid and self._writer.is_alive():
-            return
-        with self._lock:
-            if self._writer is not None and self._writer_pid == pid and self._writer.is_alive():
-                return
-            if self._writer_pid != pid:  # forked child: the parent's queue and thread are not ours
-                self._queue = queue.Queue()
-            self._writer_pid = pid
-            self._writer = threading.Thread(target=self._write_loop, name="conduit-ledger-writer", daemon=True)
-            self._writer.start()
-
-    def _write_loop(self) -> None:
-        conn: PgConnection | None = None
-        while True:
-            item = self._queue.get()
-            batch = [item]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            rows = [b for b in batch if isinstance(b, tuple)]
-            try:
-                if rows:
-                    if conn is None or conn.closed:
-                        conn = self.connect()
-                    self._write_batch(conn, rows)
-            except BaseException as exc:  # keep the thread alive; surface on flush
-                self._error = exc
-                if conn is not None and not conn.closed:
-                    conn.close()
-                conn = None
-            finally:
-                for b in batch:
-                    if isinstance(b, threading.Event):
-                        b.set()
-                    self._queue.task_done()
-
-    @staticmethod
-    def _write_batch(conn: PgConnection, rows: list[tuple[str, dict[str, object]]]) -> None:
+    def _write_batch(self, conn: PgConnection, rows: list[tuple[str, dict[str, object]]]) -> None:
         conn.execute("BEGIN")
         try:
             for table, row in rows:
@@ -287,92 +220,6 @@ class PostgresLedger:
                 conn.execute("ROLLBACK")
             raise
 
-    def flush(self, timeout: float = 10.0) -> None:
-        """Block until every queued row is committed."""
-        if self._writer is None or self._writer_pid != os.getpid() or not self._writer.is_alive():
-            return
-        done = threading.Event()
-        self._queue.put(done)
-        done.wait(timeout)
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise LedgerError(
-                f"Writing to the ledger at {self.path} failed: {error}", "Check that the PostgreSQL server is up."
-            )
-
-    # -- reading -----------------------------------------------------------
-    def exchanges(
-        self,
-        since: float | None = None,
-        limit: int | None = None,
-        session: str | None = None,
-        include_retried: bool = True,
-    ) -> list[dict[str, Any]]:
-        """Rows newest first, as dicts with ``cost_usd``/``estimate_usd`` as Decimal.
-
-        ``include_retried=False`` leaves out attempts that were retried, giving
-        one row per exchange (the settled one)."""
-        self.flush()
-        sql = "SELECT * FROM exchanges WHERE created_at >= ?"
-        params: list[Any] = [since or 0.0]
-        if not include_retried:
-            sql += " AND status != 'retried'"
-        if session is not None:
-            sql += " AND session = ?"
-            params.append(session)
-        sql += " ORDER BY created_at DESC, id DESC"
-        if limit is not None:
-            sql += " LIMIT ?"
-            params.append(limit)
-        with self._connection() as conn:
-            rows = [dict(zip(r.keys(), r)) for r in conn.execute(sql, params).fetchall()]
-        for row in rows:
-            _decimals(row)
-            row["stream"] = bool(row["stream"])
-        return rows
-
-    def exchange(self, exchange_id: str) -> dict[str, Any] | None:
-        self.flush()
-        with self._connection() as conn:
-            row = conn.execute("SELECT * FROM exchanges WHERE id = ?", (exchange_id,)).fetchone()
-        if row is None:
-            return None
-        return _decimals(dict(zip(row.keys(), row)))
-
-    def tool_calls(self, since: float | None = None) -> list[dict[str, Any]]:
-        self.flush()
-        with self._connection() as conn:
-            return [
-                dict(zip(r.keys(), r))
-                for r in conn.execute(
-                    "SELECT * FROM tool_calls WHERE created_at >= ? ORDER BY created_at DESC", (since or 0.0,)
-                ).fetchall()
-            ]
-
-    def totals(self, since: float | None = None) -> dict[str, Any]:
-        """Sums over exchanges; cost sums are exact (integer nano-USD)."""
-        self.flush()
-        with self._connection() as conn:
-            row = conn.execute(
-                """SELECT COUNT(*) AS attempts,
-                          SUM(CASE WHEN status != 'retried' THEN 1 ELSE 0 END) AS exchanges,
-                          COALESCE(SUM(input_tokens), 0) AS input_tokens,
-                          COALESCE(SUM(cached_input_tokens), 0) AS cached_input_tokens,
-                          COALESCE(SUM(output_tokens), 0) AS output_tokens,
-                          COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
-                          COALESCE(SUM(cost_nanousd), 0) AS cost_nanousd,
-                          SUM(CASE WHEN cost_usd IS NULL AND status = 'ok' THEN 1 ELSE 0 END) AS unpriced,
-                          SUM(CASE WHEN status NOT IN ('ok', 'retried') THEN 1 ELSE 0 END) AS failed
-                   FROM exchanges WHERE created_at >= ?""",
-                (since or 0.0,),
-            ).fetchone()
-        totals = {key: (int(value) if isinstance(value, Decimal) else value) for key, value in zip(row.keys(), row)}
-        totals["cost_usd"] = Decimal(totals.pop("cost_nanousd")) / Decimal(1_000_000_000)
-        totals["unpriced"] = totals["unpriced"] or 0
-        totals["failed"] = totals["failed"] or 0
-        totals["exchanges"] = totals["exchanges"] or 0  # retried attempts are rows, not exchanges
-        return totals
-
 
 class _Closing:
     """``with ledger._connection() as conn``: close the connection on exit."""
@@ -385,14 +232,6 @@ class _Closing:
 
     def __exit__(self, *exc: Any) -> None:
         self.conn.close()
-
-
-def _decimals(row: dict[str, Any]) -> dict[str, Any]:
-    for key in ("cost_usd", "estimate_usd"):
-        if row.get(key) is not None:
-            row[key] = Decimal(row[key])
-    return row
-
 
 
 def schema_url(url: str, schema: str) -> str:
