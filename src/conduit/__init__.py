@@ -56,6 +56,7 @@ _EXPORTS: dict[str, str] = {
     "GovernedTransport": "conduit.pipeline.transport",
     "AsyncGovernedTransport": "conduit.pipeline.transport",
     "scope": "conduit.pipeline.context",
+    "Scope": "conduit.pipeline.context",
     # budgets
     "Budget": "conduit.budget",
     "BudgetAlert": "conduit.budget",

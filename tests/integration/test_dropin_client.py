@@ -149,7 +149,7 @@ def test_upstream_error_is_recorded_and_raised_as_sdk_error(sandbox_env, monkeyp
 
 
 def test_scope_tags_exchanges(sandbox_env) -> None:
-    client = conduit.OpenAI(project="demo")
+    client = conduit.OpenAI(scope=conduit.Scope(project="demo"))
     with conduit.scope(user="ana", session="s1"):
         client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
     client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
@@ -235,3 +235,13 @@ def test_prompt_larger_than_context_window_is_refused(sandbox_env) -> None:
         )
     assert "context window" in info.value.message and "trim_to_fit" in info.value.hint
     assert sandbox_env.requests == []
+
+
+def test_sdk_keywords_keep_their_sdk_meaning(sandbox_env) -> None:
+    """``project=`` is OpenAI's project id (a header), not a conduit tag: drop-in code keeps working."""
+    client = conduit.OpenAI(project="proj_abc123", organization="org_xyz")
+    client.chat.completions.create(model="gpt-4o-mini", messages=MESSAGES)
+    headers = sandbox_env.requests[-1].headers
+    assert headers.get("openai-project") == "proj_abc123" and headers.get("openai-organization") == "org_xyz"
+    [row] = _rows()
+    assert row["project"] is None

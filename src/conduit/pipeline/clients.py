@@ -59,53 +59,51 @@ def _key_and_url(api_key: str | None, base_url: str | None, settings: Settings) 
     return key, (base_url or settings.base_url).rstrip("/")
 
 
-def OpenAI(
-    *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    project: str | None = None,
-    user: str | None = None,
-    session: str | None = None,
-    **kwargs: Any,
-) -> "openai.OpenAI":
-    """The official synchronous client, governed. Key from the environment or .env."""
-    import openai
-
+def _governed_args(
+    api_key: str | None, base_url: str | None, scope: Scope | None, kwargs: dict[str, Any]
+) -> tuple[str, str, Pipeline]:
+    """Key, URL and pipeline for an SDK client; ``kwargs`` keeps the SDK's own options."""
     settings = get_settings()
     key, url = _key_and_url(api_key, base_url, settings)
-    pipeline = build_pipeline(settings, base_url=url, project=project, user=user, session=session)
+    tags = scope or Scope()
+    pipeline = build_pipeline(settings, base_url=url, project=tags.project, user=tags.user, session=tags.session)
+    kwargs.setdefault("organization", settings.organization)
+    kwargs.setdefault("project", settings.project_id)  # OpenAI's project id (OPENAI_PROJECT_ID), as in the SDK
+    return key, url, pipeline
+
+
+def OpenAI(
+    *, api_key: str | None = None, base_url: str | None = None, scope: Scope | None = None, **kwargs: Any
+) -> "openai.OpenAI":
+    """The official synchronous client, governed. Key from the environment or .env.
+
+    Every keyword the SDK takes (``organization``, ``project``, ``timeout``,
+    ``default_headers``...) means what it means there; ``scope=conduit.Scope(project=...,
+    user=..., session=...)`` sets conduit's default tags for this client's exchanges.
+    """
+    import openai
+
+    key, url, pipeline = _governed_args(api_key, base_url, scope, kwargs)
     http_client = httpx2.Client(
         transport=GovernedTransport(pipeline, httpx2.HTTPTransport(limits=_LIMITS)),
         timeout=_TIMEOUT,
         follow_redirects=True,
     )
-    kwargs.setdefault("organization", settings.organization)
-    kwargs.setdefault("project", settings.project_id)
     return openai.OpenAI(api_key=key, base_url=url, http_client=http_client, max_retries=0, **kwargs)
 
 
 def AsyncOpenAI(
-    *,
-    api_key: str | None = None,
-    base_url: str | None = None,
-    project: str | None = None,
-    user: str | None = None,
-    session: str | None = None,
-    **kwargs: Any,
+    *, api_key: str | None = None, base_url: str | None = None, scope: Scope | None = None, **kwargs: Any
 ) -> "openai.AsyncOpenAI":
-    """The official asynchronous client, governed. Key from the environment or .env."""
+    """The official asynchronous client, governed (see :func:`OpenAI`)."""
     import openai
 
-    settings = get_settings()
-    key, url = _key_and_url(api_key, base_url, settings)
-    pipeline = build_pipeline(settings, base_url=url, project=project, user=user, session=session)
+    key, url, pipeline = _governed_args(api_key, base_url, scope, kwargs)
     http_client = httpx2.AsyncClient(
         transport=AsyncGovernedTransport(pipeline, httpx2.AsyncHTTPTransport(limits=_LIMITS)),
         timeout=_TIMEOUT,
         follow_redirects=True,
     )
-    kwargs.setdefault("organization", settings.organization)
-    kwargs.setdefault("project", settings.project_id)
     return openai.AsyncOpenAI(api_key=key, base_url=url, http_client=http_client, max_retries=0, **kwargs)
 
 
