@@ -27,6 +27,7 @@ _COMMAND_MODULES: list[str] = [
     "usage",
     "sandbox_cmd",
     "doctor_cmd",
+    "cache_cmd",
     "mcp_cmd",
     "agent_cmd",
     "guard_cmd",

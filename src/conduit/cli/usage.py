@@ -56,7 +56,7 @@ def usage(
             time.strftime("%m-%d %H:%M:%S", time.localtime(row["created_at"])),
             row["endpoint"],
             row["model"] or "",
-            row["status"] if row["status"] == "ok" else f"[red]{row['status']}[/]",
+            row["status"] if row["status"] == "ok" else "[green]cached[/]" if row["status"] == "cached" else f"[red]{row['status']}[/]",
             f"{row['input_tokens']:,}",
             f"{row['cached_input_tokens']:,}",
             f"{row['output_tokens']:,}",

@@ -195,7 +195,7 @@ class LedgerBase:
                           COALESCE(SUM(reasoning_tokens), 0) AS reasoning_tokens,
                           COALESCE(SUM(cost_nanousd), 0) AS cost_nanousd,
                           SUM(CASE WHEN cost_usd IS NULL AND status = 'ok' THEN 1 ELSE 0 END) AS unpriced,
-                          SUM(CASE WHEN status NOT IN ('ok', 'retried') THEN 1 ELSE 0 END) AS failed
+                          SUM(CASE WHEN status NOT IN ('ok', 'retried', 'cached') THEN 1 ELSE 0 END) AS failed
                    FROM exchanges WHERE created_at >= ?""",
                 (since or 0.0,),
             ).fetchone()

@@ -144,4 +144,32 @@ MIGRATIONS: Final[list[tuple[int, str, str]]] = [
         )
         """,
     ),
+    (
+        5,
+        "opt-in response cache and MCP tool pins",
+        """
+        CREATE TABLE IF NOT EXISTS response_cache (
+            key TEXT PRIMARY KEY,
+            endpoint TEXT NOT NULL,
+            model TEXT,
+            created_at DOUBLE PRECISION NOT NULL,
+            expires_at DOUBLE PRECISION NOT NULL,
+            content_type TEXT NOT NULL,
+            body TEXT NOT NULL,
+            exchange_id TEXT NOT NULL,
+            cost_usd TEXT,
+            hits INTEGER NOT NULL DEFAULT 0
+        );
+        CREATE INDEX IF NOT EXISTS response_cache_expires ON response_cache (expires_at);
+        CREATE TABLE IF NOT EXISTS mcp_tool_pins (
+            server TEXT NOT NULL,
+            tool TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            definition TEXT NOT NULL,
+            approved_at DOUBLE PRECISION NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (server, tool)
+        )
+        """,
+    ),
 ]

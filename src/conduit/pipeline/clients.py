@@ -40,8 +40,12 @@ def build_pipeline(
     from conduit.pipeline.stages import configured_stages
 
     stages = configured_stages(settings)
+    ledger = open_ledger(db or settings.db_url)
+    from conduit.pipeline.cache import configured_cache
+
     return Pipeline(
-        open_ledger(db or settings.db_url),
+        ledger,
+        cache=configured_cache(ledger, settings),
         defaults=Scope(
             project=project or settings.project,
             user=user or settings.user,

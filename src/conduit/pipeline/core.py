@@ -19,6 +19,7 @@ from typing import Any, Callable, Protocol
 from conduit.ledger import ExchangeRecord, Ledger, new_id
 from conduit.meter import Payload, meter_for
 from conduit.meter.pricing import cost_of
+from conduit.pipeline.cache import CacheHit, ResponseCache, cache_key
 from conduit.pipeline.context import Scope, current_scope
 from conduit.pipeline.exchange import Exchange
 from conduit.usage import Usage
@@ -54,6 +55,7 @@ class Pipeline:
         validators: list[Validator] | None = None,
         screen: Screen | None = None,
         budget: BudgetGate | None = None,
+        cache: ResponseCache | None = None,
     ) -> None:
         self.ledger = ledger
         self.defaults = defaults
@@ -61,6 +63,32 @@ class Pipeline:
         self.validators = list(validators or [])
         self.screen = screen
         self.budget = budget
+        self.cache = cache
+
+    # -- lookup (opt-in cache) ----------------------------------------------
+    def lookup(self, exchange: Exchange) -> CacheHit | None:
+        """After reserve: an identical earlier answer, settled here at $0 (``cached``)."""
+        cache = self.cache
+        if cache is None or not cache.applies(exchange.endpoint, exchange.payload.json):
+            return None
+        exchange.cache_key = cache_key(exchange.endpoint, self.upstream, exchange.payload.raw)
+        hit = cache.lookup(exchange.cache_key)
+        if hit is not None:
+            saved = "" if hit.saved_usd is None else f", saved ${hit.saved_usd}"
+            exchange.note = f"cache hit of {hit.exchange_id}{saved}"
+            self._finish(exchange, Usage(), None, 200, None, status_override="cached", free=True)
+        return hit
+
+    def remember(self, exchange: Exchange, record: ExchangeRecord, status: int, headers: Any, content: bytes) -> None:
+        """Store a successful, complete answer for later identical requests (cache enabled only)."""
+        if self.cache is None or exchange.cache_key is None or status != 200 or record.status != "ok":
+            return
+        content_type = headers.get("content-type", "application/json") if headers is not None else "application/json"
+        if "json" not in content_type:
+            return
+        self.cache.store(
+            exchange.cache_key, exchange.endpoint, record.model, content, content_type, record.id, record.cost_usd
+        )
 
     # -- before sending -----------------------------------------------------
     def begin(self, method: str, path: str, raw: bytes, content_type: str) -> Exchange:
@@ -206,13 +234,16 @@ class Pipeline:
         wait_ms: float | None = None,
         fallback_from: str | None = None,
         maybe_billed: bool = False,
+        free: bool = False,
     ) -> ExchangeRecord:
         if exchange.finished:
             raise RuntimeError(f"exchange {exchange.id} settled twice")
         exchange.finished = True
         exchange.model = model or exchange.model
         ok = error_class is None and status is not None and status < 400
-        if ok or usage.total_tokens or usage.images or usage.characters or usage.audio_seconds:
+        if free:  # answered without reaching the API (cache)
+            usd, source, version = Decimal(0), "no-charge", None
+        elif ok or usage.total_tokens or usage.images or usage.characters or usage.audio_seconds:
             usd, source, version = cost_of(exchange.model, usage)
         elif maybe_billed:  # sent, then timed out / dropped: it may have been processed; the budget keeps the estimate
             usd, source, version = None, "unknown:maybe-billed", None

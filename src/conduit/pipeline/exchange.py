@@ -29,6 +29,7 @@ class Exchange:
     attempt: int = 1
     note: str | None = None
     finished: bool = False
+    cache_key: str | None = None
 
     @property
     def endpoint(self) -> str:

@@ -20,6 +20,7 @@ from typing import Any
 import httpx2
 
 from conduit.meter.base import StreamMeter
+from conduit.pipeline.cache import CacheHit
 from conduit.pipeline.core import Pipeline
 from conduit.pipeline.exchange import Exchange
 from conduit.pipeline.resilience import Resilience, default_resilience
@@ -63,6 +64,18 @@ def _result_headers(exchange: Exchange, run: ExchangeRun, record_cost: Any = Non
     return headers
 
 
+CACHE_HEADER = "x-conduit-cache"
+
+
+def _cached_response(exchange: Exchange, hit: CacheHit) -> httpx2.Response:
+    """The stored answer, as the SDK expects it, marked as served from the cache."""
+    return httpx2.Response(
+        200,
+        headers={"content-type": hit.content_type, EXCHANGE_HEADER: exchange.id, COST_HEADER: "0", CACHE_HEADER: "hit"},
+        content=hit.body,
+    )
+
+
 def _actual_tokens(usage: Any) -> int:
     return int(usage.input_tokens + usage.output_tokens)
 
@@ -85,6 +98,7 @@ class _Delivery:
         assert response is not None and attempt.content is not None
         record = self.pipeline.complete(exchange, response.status_code, response.headers, attempt.content, **run.trail(attempt))
         run.settled(attempt, _actual_tokens(record.usage))
+        self.pipeline.remember(exchange, record, response.status_code, response.headers, attempt.content)
         return httpx2.Response(
             response.status_code,
             headers=passthrough_headers(response.headers, _result_headers(exchange, run, record.cost_usd)),
@@ -125,6 +139,9 @@ class GovernedTransport(_Delivery, httpx2.BaseTransport):
         exchange = self.pipeline.begin(
             request.method, request.url.path, raw, request.headers.get("content-type", "")
         )
+        hit = self.pipeline.lookup(exchange)
+        if hit is not None:
+            return _cached_response(exchange, hit)
         run = self.resilience.start(self.pipeline, exchange, request.url)
         try:
             attempt = run.run_sync(lambda: self._send(request, exchange, run))
@@ -195,6 +212,9 @@ class AsyncGovernedTransport(_Delivery, httpx2.AsyncBaseTransport):
         exchange = self.pipeline.begin(
             request.method, request.url.path, raw, request.headers.get("content-type", "")
         )
+        hit = self.pipeline.lookup(exchange)
+        if hit is not None:
+            return _cached_response(exchange, hit)
         run = self.resilience.start(self.pipeline, exchange, request.url)
         try:
             attempt = await run.run_async(lambda: self._send(request, exchange, run))
