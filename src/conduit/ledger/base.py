@@ -13,6 +13,7 @@ import atexit
 import os
 import queue
 import threading
+import time
 from decimal import Decimal
 from typing import Any, ContextManager
 
@@ -20,7 +21,8 @@ from conduit.errors import LedgerError
 from conduit.ledger.records import ExchangeRecord, ToolCallRecord
 from conduit.observability.redact import redact
 
-_BATCH = 256
+_BATCH = 512
+_LINGER = 0.025  # seconds the writer waits to gather a batch: one commit for many rows, off the call path
 _NANO = Decimal(1_000_000_000)
 
 
@@ -65,18 +67,20 @@ class LedgerBase:
 
     # -- writing -----------------------------------------------------------
     def record(self, record: ExchangeRecord) -> str:
-        """Queue one exchange row; returns its id. Error text is redacted first."""
+        """Queue one exchange row; returns its id. Error text is redacted first.
+
+        The caller hands the record over: the writer thread turns it into a row."""
         record.error_message = redact(record.error_message)
-        self._put(("exchanges", record.to_row()))
+        self._put(("exchanges", record))
         return record.id
 
     def record_tool_call(self, record: ToolCallRecord | None = None, **fields: Any) -> str:
         rec = record or ToolCallRecord(**fields)
         rec.error = redact(rec.error)
-        self._put(("tool_calls", rec.to_row()))
+        self._put(("tool_calls", rec))
         return rec.id
 
-    def _put(self, item: tuple[str, dict[str, object]]) -> None:
+    def _put(self, item: tuple[str, Any]) -> None:
         self._ensure_writer()
         self._queue.put(item)
 
@@ -93,18 +97,24 @@ class LedgerBase:
             self._writer = threading.Thread(target=self._write_loop, name="conduit-ledger-writer", daemon=True)
             self._writer.start()
 
+    def _gather(self) -> list[Any]:
+        """One item, then whatever arrives within the linger -- cut short by a flush request."""
+        batch = [self._queue.get()]
+        deadline = time.monotonic() + _LINGER
+        while len(batch) < _BATCH and not isinstance(batch[-1], threading.Event):
+            remaining = deadline - time.monotonic()
+            try:
+                batch.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
     def _write_loop(self) -> None:
         conn: Any = None
         while True:
-            item = self._queue.get()
-            batch = [item]
-            while len(batch) < _BATCH:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            rows = [b for b in batch if isinstance(b, tuple)]
+            batch = self._gather()
             try:
+                rows = [(table, record.to_row()) for table, record in (b for b in batch if isinstance(b, tuple))]
                 if rows:
                     if not self._usable(conn):
                         conn = self.connect()

@@ -8,6 +8,7 @@ interpreter exit so rows are not lost when a script ends right after a call.
 
 from __future__ import annotations
 
+import functools
 import sqlite3
 import time
 from contextlib import contextmanager
@@ -69,6 +70,11 @@ def migrate(conn: sqlite3.Connection) -> int:
     return max(v for v, _, _ in MIGRATIONS)
 
 
+@functools.lru_cache(maxsize=64)
+def _upsert_sql(table: str, columns: tuple[str, ...]) -> str:
+    return f"INSERT OR REPLACE INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' for _ in columns)})"
+
+
 class Ledger(LedgerBase):
     """Exchanges and tool calls of every process that shares one SQLite database file."""
 
@@ -94,12 +100,13 @@ class Ledger(LedgerBase):
         return connect_sqlite(self.path)
 
     def _write_batch(self, conn: sqlite3.Connection, rows: list[tuple[str, dict[str, object]]]) -> None:
+        groups: dict[tuple[str, tuple[str, ...]], list[tuple[object, ...]]] = {}
+        for table, row in rows:
+            groups.setdefault((table, tuple(row)), []).append(tuple(row.values()))
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for table, row in rows:
-                columns = ", ".join(row)
-                marks = ", ".join("?" for _ in row)
-                conn.execute(f"INSERT OR REPLACE INTO {table} ({columns}) VALUES ({marks})", tuple(row.values()))
+            for (table, columns), values in groups.items():
+                conn.executemany(_upsert_sql(table, columns), values)
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
