@@ -367,6 +367,10 @@ def test_agent_python_example(workdir: Path, sandbox_env) -> None:
     assert [(c.tool, c.status) for c in result.tool_calls] == [("read_text_file", "ok")]
     assert result.cost_usd > 0 and result.input_tokens > 0
     assert "Luis,980.00" in printed  # SyncMCPManager read the file too
+    ledger = open_ledger()
+    ledger.flush()
+    calls = [(c["server"], c["tool"], c["status"]) for c in ledger.tool_calls()]
+    assert calls.count(("fs", "read_text_file", "ok")) == 2  # the agent's call and the manager's, as the README says
 
 
 # -- The sandbox -------------------------------------------------------------------------------
