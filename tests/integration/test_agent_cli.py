@@ -76,6 +76,8 @@ def test_chat_session_with_commands(sandbox_env, tmp_path: Path) -> None:
     chats = [r.json for r in sandbox_env.requests if r.path.endswith("/chat/completions")]
     assert len(chats) == 3
     assert chats[0]["stream"] is True
+    assert chats[0]["stream_options"] == {"include_usage": True}  # so /cost shows real token counts
+    assert " 0 in / 0 out" not in result.stdout + result.stderr
     # the second message continues the same conversation
     assert [m["content"] for m in chats[1]["messages"] if m["role"] == "user"] == ["hola", "usa echo"]
 

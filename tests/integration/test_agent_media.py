@@ -41,6 +41,8 @@ def test_draw_a_cat_calls_image_generation(sandbox_env, tmp_path: Path) -> None:
     calls = open_ledger(str(tmp_path / "ledger.db")).tool_calls()
     assert [(c["server"], c["tool"], c["status"]) for c in calls] == [("builtin", "generate_image", "ok")]
     assert calls[0]["exchange_id"] == result.exchange_ids[0]  # tied to the model turn that asked for it
+    # the run's cost includes the image, not only the model turns: it equals the ledger's total
+    assert result.cost_usd == open_ledger(str(tmp_path / "ledger.db")).totals()["cost_usd"] > 0
 
 
 def test_speak_saves_audio(sandbox_env, tmp_path: Path) -> None:

@@ -185,10 +185,14 @@ class Agent:
             async with self:
                 return await self.arun(task, images=images, audio=audio)
         media = self._media()
+        media_spent_before = media.spent if media is not None else Decimal(0)
         user_text = task
+        audio_cost = Decimal(0)
         if audio is not None:
             transcriber = media or MediaTools(self._client, self.output_dir)
             transcript = await transcriber.transcribe_file(Path(audio))
+            if transcriber is not media:
+                audio_cost = transcriber.spent
             from conduit.guard.untrusted import wrap_untrusted
 
             self.taint.add("transcript", str(audio))
@@ -222,6 +226,8 @@ class Agent:
             await self._run_tools(calls, result, media)
             self.taint.next_turn()
             tools = await self.tool_definitions()  # a server may have changed its tools meanwhile
+        # the built-in media tools (and the audio transcription) are paid calls too
+        result.cost_usd += audio_cost + ((media.spent - media_spent_before) if media is not None else Decimal(0))
         result.messages = list(self.history)
         return result
 
@@ -290,7 +296,8 @@ class Agent:
         refusal: list[str] = []
         finish: str | None = None
         calls: dict[int, dict[str, Any]] = {}
-        async with self._client.stream("POST", "chat/completions", json={**body, "stream": True}) as response:
+        streamed = {**body, "stream": True, "stream_options": {"include_usage": True}}  # the turn's tokens, for /cost
+        async with self._client.stream("POST", "chat/completions", json=streamed) as response:
             if response.status_code >= 400:
                 _raise_model_error(response.status_code, (await response.aread()).decode("utf-8", "replace"))
             exchange = response.headers.get(EXCHANGE_HEADER)

@@ -9,6 +9,8 @@ path, never pasted into the context.
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 import base64
 import mimetypes
 import time
@@ -105,6 +107,7 @@ class MediaTools:
     image_model: str = ""
     speech_model: str = ""
     transcribe_model: str = ""
+    spent: Decimal = Decimal(0)  # what the built-in tools' calls cost, from the pipeline's cost header
 
     def __post_init__(self) -> None:
         self.image_model = self.image_model or media_model("image")
@@ -149,6 +152,7 @@ class MediaTools:
         body = {"model": self.image_model, "prompt": str(arguments["prompt"]), "n": 1, "size": str(arguments.get("size") or "1024x1024")}
         response = await self.client.post("images/generations", json=body)
         _raise_for(response, "image generation")
+        self.spent += _recorded_cost(response)
         item = response.json()["data"][0]
         if item.get("b64_json"):
             path = self._path("image", ".png")
@@ -160,6 +164,7 @@ class MediaTools:
         body = {"model": self.speech_model, "input": str(arguments["text"]), "voice": str(arguments.get("voice") or "alloy"), "response_format": "mp3"}
         response = await self.client.post("audio/speech", json=body)
         _raise_for(response, "speech")
+        self.spent += _recorded_cost(response)
         path = self._path("speech", ".mp3")
         path.write_bytes(response.content)
         return f"Speech saved to {path} ({len(response.content)} bytes)"
@@ -172,7 +177,15 @@ class MediaTools:
         files = {"file": (path.name, path.read_bytes(), mime)}
         response = await self.client.post("audio/transcriptions", data={"model": self.transcribe_model}, files=files)
         _raise_for(response, "transcription")
+        self.spent += _recorded_cost(response)
         return str(response.json().get("text", ""))
+
+
+def _recorded_cost(response: Any) -> Decimal:
+    from conduit.pipeline.transport import COST_HEADER
+
+    value = response.headers.get(COST_HEADER)
+    return Decimal(value) if value else Decimal(0)
 
 
 def _raise_for(response: Any, what: str) -> None:
