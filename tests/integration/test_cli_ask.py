@@ -69,3 +69,13 @@ def test_bad_option_is_a_usage_error_not_a_traceback(cli_env, tmp_path) -> None:
     result = _run(["ask", "hola", "--max-tokens", "0"], cli_env, tmp_path)
     assert result.returncode == 2
     assert "Traceback" not in result.stderr and "--max-tokens" in result.stderr
+
+
+def test_log_settings_write_redacted_json_lines(cli_env, tmp_path) -> None:
+    log = tmp_path / "conduit.log"
+    env = {**cli_env, "CONDUIT_LOG_LEVEL": "INFO", "CONDUIT_LOG_FILE": str(log)}
+    result = _run(["ask", "hola", "--no-stream", "--json"], env, tmp_path)
+    assert result.returncode == 0, result.stderr
+    lines = [json.loads(line) for line in log.read_text().splitlines()]
+    exchange = json.loads(result.stdout)["exchange_id"]
+    assert any(line.get("exchange_id") == exchange and line["level"] == "info" for line in lines)

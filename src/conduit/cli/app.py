@@ -57,6 +57,10 @@ def print_error(error: ConduitError) -> None:
 def main() -> None:
     """Entry point: runs the app and turns ConduitError into message + hint + exit code."""
     try:
+        from conduit.observability.logging import configure_from_settings
+        from conduit.settings import get_settings
+
+        configure_from_settings(get_settings())
         # without standalone mode click *returns* typer.Exit's code instead of exiting
         result = app(standalone_mode=False)
         if isinstance(result, int) and result != 0:

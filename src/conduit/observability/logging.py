@@ -71,3 +71,25 @@ def configure_logging(level: str = "WARNING", file: Path | None = None) -> loggi
     root.addHandler(handler)
     root.setLevel(level.upper())
     return handler
+
+
+_configured_from: tuple[str, str | None] | None = None
+
+
+def configure_from_settings(settings: "object") -> None:
+    """Honour CONDUIT_LOG_LEVEL / CONDUIT_LOG_FILE (env, .env or [conduit] in conduit.toml) once.
+
+    Nothing is changed unless one of them was set: a library must not take
+    over its host application's logging uninvited.
+    """
+    global _configured_from
+    import os
+
+    level = str(getattr(settings, "log_level", "WARNING"))
+    file = getattr(settings, "log_file", None)
+    explicit = file is not None or "CONDUIT_LOG_LEVEL" in os.environ or level.upper() != "WARNING"
+    wanted = (level.upper(), None if file is None else str(file))
+    if not explicit or _configured_from == wanted:
+        return
+    configure_logging(level, None if file is None else Path(file))
+    _configured_from = wanted

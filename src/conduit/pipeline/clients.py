@@ -37,7 +37,10 @@ def build_pipeline(
 ) -> Pipeline:
     """A pipeline with this process's ledger and the configured stages."""
     settings = settings or get_settings()
+    from conduit.observability.logging import configure_from_settings
     from conduit.pipeline.stages import configured_stages
+
+    configure_from_settings(settings)
 
     stages = configured_stages(settings)
     ledger = open_ledger(db or settings.db_url)
