@@ -79,3 +79,16 @@ def test_log_settings_write_redacted_json_lines(cli_env, tmp_path) -> None:
     lines = [json.loads(line) for line in log.read_text().splitlines()]
     exchange = json.loads(result.stdout)["exchange_id"]
     assert any(line.get("exchange_id") == exchange and line["level"] == "info" for line in lines)
+
+
+def test_cut_off_answer_warns(cli_env, tmp_path) -> None:
+    result = _run(["ask", "hola", "--no-stream", "--max-tokens", "50"], cli_env, tmp_path)
+    assert result.returncode == 0 and "cut off" in result.stderr and "--max-tokens 50" in result.stderr
+    data = json.loads(_run(["ask", "hola", "--max-tokens", "50", "--json"], cli_env, tmp_path).stdout)
+    assert data["finish_reason"] == "length"
+
+
+def test_a_running_sandbox_reached_by_url_is_reported_as_simulated(cli_env, tmp_path, sandbox) -> None:
+    env = {**cli_env, "OPENAI_BASE_URL": sandbox.base_url, "OPENAI_API_KEY": sandbox.api_key}
+    data = json.loads(_run(["ask", "hola", "--json"], env, tmp_path).stdout)
+    assert data["simulated"] is True

@@ -45,16 +45,26 @@ def ask(
     with model_endpoint(sandbox) as (key, base_url, simulated), listening(_show_wait):
         with wire_client(api_key=key, base_url=base_url, session=session) as client:
             if streaming:
-                text, exchange_id = _ask_streaming(client, {**body, "stream": True}, EXCHANGE_HEADER, as_json)
+                text, exchange_id, finish, headers = _ask_streaming(client, {**body, "stream": True}, EXCHANGE_HEADER, as_json)
             else:
                 response = client.post("chat/completions", json=body)
                 _raise_for_status(response.status_code, response.content)
                 data = response.json()
-                text = (data["choices"][0]["message"].get("content") or "") if data.get("choices") else ""
-                exchange_id = response.headers[EXCHANGE_HEADER]
+                choice = data["choices"][0] if data.get("choices") else {}
+                text = (choice.get("message") or {}).get("content") or ""
+                finish = choice.get("finish_reason")
+                exchange_id, headers = response.headers[EXCHANGE_HEADER], response.headers
                 if not as_json:
                     out.print(text, markup=False)
         row = open_ledger(settings.db_url).exchange(exchange_id) or {}
+    # OPENAI_BASE_URL may point at a running `conduit sandbox`: the server says so itself
+    simulated = simulated or headers.get("x-conduit-sandbox") == "simulation"
+    if finish == "length" and not as_json:
+        err.print(
+            f"[yellow]warning:[/] the answer was cut off at the output limit"
+            f"{f' (--max-tokens {max_tokens})' if max_tokens else ''}; reasoning models spend part of it thinking. "
+            "Raise --max-tokens for a complete answer."
+        )
 
     usage = {
         "prompt_tokens": row.get("input_tokens", 0),
@@ -74,6 +84,7 @@ def ask(
                     "exchange_id": exchange_id,
                     "attempts": row.get("attempt", 1),
                     "fallback_from": row.get("fallback_from"),
+                    "finish_reason": finish,
                     "simulated": simulated,
                 }
             )
@@ -101,12 +112,14 @@ def _resilience_note(row: dict[str, Any]) -> str:
     return "".join(f" · {p}" for p in parts)
 
 
-def _ask_streaming(client: Any, body: dict[str, Any], header: str, quiet: bool) -> tuple[str, str]:
+def _ask_streaming(client: Any, body: dict[str, Any], header: str, quiet: bool) -> tuple[str, str, str | None, Any]:
+    """(text, exchange id, finish reason, response headers), printing deltas as they arrive."""
     parts: list[str] = []
+    finish: str | None = None
     with client.stream("POST", "chat/completions", json=body) as response:
         if response.status_code >= 400:
             _raise_for_status(response.status_code, response.read())
-        exchange_id = response.headers[header]
+        exchange_id, headers = response.headers[header], response.headers
         for line in response.iter_lines():
             if not line.startswith("data:"):
                 continue
@@ -115,6 +128,7 @@ def _ask_streaming(client: Any, body: dict[str, Any], header: str, quiet: bool) 
                 break
             chunk = json.loads(data)
             for choice in chunk.get("choices") or []:
+                finish = choice.get("finish_reason") or finish
                 delta = (choice.get("delta") or {}).get("content")
                 if delta:
                     parts.append(delta)
@@ -122,7 +136,7 @@ def _ask_streaming(client: Any, body: dict[str, Any], header: str, quiet: bool) 
                         out.print(delta, end="", markup=False)
     if not quiet:
         out.print()
-    return "".join(parts), exchange_id
+    return "".join(parts), exchange_id, finish, headers
 
 
 _HINTS = {

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from rich.markup import escape
+
 import json
 import warnings
 from typing import Optional
@@ -88,6 +90,6 @@ def price_command(
     for unit, amount in quote.breakdown.items():
         table.add_row(unit, money(amount, 8))
     out.print(table)
-    out.print(f"[dim]price source: {quote.source} {quote.version}[/]")
+    out.print(f"[dim]price source: {escape(quote.source)} {escape(quote.version)}[/]")
     for note in quote.notes:
-        out.print(f"[dim]note: {note}[/]")
+        out.print(f"[dim]note: {escape(note)}[/]")  # notes quote conduit.toml tables like [prices."gpt-4o"]
