@@ -193,7 +193,7 @@ def main() -> None:
         ledger = conduit.open_ledger()
         ledger.flush()
         rows = ledger.exchanges()
-        seen = [r for r in sandbox.requests if r["path"].endswith("/chat/completions")]
+        seen = [r.to_dict() for r in sandbox.requests if r.path.endswith("/chat/completions")]
         _report(args, results, rows, seen, wall, ledger.totals())
     finally:
         server.terminate()

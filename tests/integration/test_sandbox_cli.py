@@ -73,7 +73,7 @@ def test_control_api_drives_faults_scripts_and_log(server: tuple[str, str, str])
     completion = client.chat.completions.create(model="gpt-4o-mini", messages=messages)
     assert completion.choices[0].message.content == "from the control API"
     log = remote.requests
-    assert [(r["path"], r["status"], r["fault"]) for r in log] == [
+    assert [(r.path, r.status, r.fault) for r in log] == [
         ("/v1/chat/completions", 429, "rate_limit"),
         ("/v1/chat/completions", 200, None),
     ]

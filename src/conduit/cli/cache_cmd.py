@@ -31,18 +31,21 @@ def stats(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> 
     from decimal import Decimal
 
     cache, config = _cache()
-    numbers = cache.stats()
+    entries = cache.stats()["entries"]
+    # hits and savings both come from the ledger (every hit is a 'cached' exchange), so they
+    # agree with each other and survive `cache clear`
     rows = [r for r in cache.ledger.exchanges(include_retried=False) if r["status"] == "cached"]
     saved = sum(
         (Decimal(r["note"].rsplit("$", 1)[1]) for r in rows if r["note"] and "saved $" in r["note"]), Decimal(0)
     )
     result = {"enabled": config.enabled, "ttl_seconds": config.ttl, "endpoints": list(config.endpoints),
-              **numbers, "saved_usd": str(saved)}
+              "entries": entries, "hits": len(rows), "saved_usd": str(saved)}
+    numbers = result
     if as_json:
         out.print_json(json.dumps(result))
         return
     state = "on" if config.enabled else "off ([cache] enabled = true in conduit.toml turns it on)"
-    out.print(f"cache {state}; {numbers['entries']} live entries, {numbers['hits']} hits, ${saved} saved")
+    out.print(f"cache {state}; {numbers['entries']} live entries; {numbers['hits']} hits saved ${saved} in all")
 
 
 @cache_app.command("clear")

@@ -202,8 +202,15 @@ class RemoteSandbox:
         self._call("POST", "/_sandbox/script", [r.to_dict() for r in replies])
 
     @property
-    def requests(self) -> list[dict[str, Any]]:
-        return list(self._call("GET", "/_sandbox/requests")["requests"])
+    def requests(self) -> list[RecordedRequest]:
+        """The same objects ``Sandbox.requests`` gives (``.json``, ``.path``...), over the control API."""
+        from dataclasses import fields
+
+        names = {f.name for f in fields(RecordedRequest)}
+        return [
+            RecordedRequest(**{k: v for k, v in item.items() if k in names})
+            for item in self._call("GET", "/_sandbox/requests")["requests"]
+        ]
 
     def reset(self) -> None:
         self._call("POST", "/_sandbox/reset", {})
