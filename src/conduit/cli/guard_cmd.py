@@ -6,6 +6,8 @@ to run on anything (a suspicious e-mail, a log file, an MCP tools listing).
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 import sys
 from pathlib import Path
@@ -105,8 +107,23 @@ def redact(
         sys.stdout.write(cleaned if cleaned.endswith("\n") else cleaned + "\n")
 
 
+def _as_mcp_tool(tool: Any) -> Any:
+    """OpenAI function tools ({type: function, function: {name, description, parameters}}) → MCP shape."""
+    if isinstance(tool, dict) and isinstance(tool.get("function"), dict):
+        function = tool["function"]
+        return {
+            "name": function.get("name"),
+            "description": function.get("description", ""),
+            "inputSchema": function.get("parameters", {}),
+        }
+    return tool
+
+
 def scan_tools(
-    file: Path = typer.Argument(..., help="JSON: a tools/list result ({'tools': [...]}), a list of tools, or {server: [tools]}."),
+    file: Path = typer.Argument(
+        ...,
+        help="JSON: a tools/list result ({'tools': ...}), a list of MCP or OpenAI function tools, or {server: tools}.",
+    ),
     server: str = typer.Option("local", "--server", help="Server name for a plain tools list."),
     as_json: bool = typer.Option(False, "--json", help="Print findings as JSON."),
 ) -> None:
@@ -132,6 +149,13 @@ def scan_tools(
         by_server = data
     else:
         raise ValidationError(f"{file} does not hold tool definitions.", "Expected {'tools': [...]}, [...] or {server: [...]}.")
+    by_server = {name: [_as_mcp_tool(t) for t in tools] for name, tools in by_server.items()}
+    unreadable = [t for tools in by_server.values() for t in tools if not isinstance(t, dict) or not t.get("name")]
+    if unreadable:
+        raise ValidationError(
+            f"{file}: {len(unreadable)} entries are not tool definitions (no name).",
+            "Use MCP tools ({name, description, inputSchema}) or OpenAI function tools ({type: function, function: {...}}).",
+        )
     findings = scan(by_server)
     if as_json:
         sys.stdout.write(json.dumps([f.as_dict() for f in findings], ensure_ascii=False, indent=2) + "\n")
