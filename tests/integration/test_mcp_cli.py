@@ -114,3 +114,17 @@ def test_call_everything_server(tmp_path: Path) -> None:
     config = _config(tmp_path, {"ev": {"command": "node", "args": [str(EVERYTHING), "stdio"]}})
     result = _run(tmp_path, "mcp", "call", "ev", "echo", "--args", '{"message": "hi"}', "--config", str(config))
     assert result.returncode == 0 and result.stdout.strip() == "Echo: hi"
+
+
+def test_scan_fails_until_a_flagged_tool_is_reviewed_and_approved(tmp_path: Path) -> None:
+    config = _config(tmp_path, {"bad": {"command": sys.executable, "args": [str(MISBEHAVING), "--mode", "poisoned"]}})
+    first = _run(tmp_path, "mcp", "scan", "bad", "--config", str(config), "--json")
+    rows = {r["tool"]: r for r in json.loads(first.stdout)["tools"]}
+    assert first.returncode == 1 and rows["get_weather"]["findings"] and rows["get_weather"]["pin"] != "pinned"
+    approve = _run(tmp_path, "mcp", "approve", "bad", "get_weather", "--config", str(config))
+    assert approve.returncode == 0, approve.stderr
+    after = _run(tmp_path, "mcp", "scan", "bad", "--config", str(config), "--json")
+    rows = {r["tool"]: r for r in json.loads(after.stdout)["tools"]}
+    # still reported (a reviewer should see them), but approved: the scan no longer fails
+    assert rows["get_weather"]["findings"] and rows["get_weather"]["pin"] == "pinned"
+    assert after.returncode == 0

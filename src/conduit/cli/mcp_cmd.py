@@ -278,8 +278,9 @@ def scan(
         out.print(table)
         for name, message in failures.items():
             err.print(f"[red]{name}:[/] {message}")
-    if any(row["pin"] == "changed" or row["findings"] for row in rows):
-        raise SystemExit(1)  # typer.Exit is swallowed under standalone_mode=False
+    # a pinned tool was approved as it is (findings and all); what fails the scan is what nobody has reviewed
+    if any(row["pin"] == "changed" or (row["findings"] and row["pin"] != "pinned") for row in rows):
+        raise SystemExit(1)
 
 
 def approve(
