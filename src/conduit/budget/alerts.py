@@ -48,9 +48,11 @@ class BudgetAlert:
     @property
     def message(self) -> str:
         if self.kind == "exceeded":
+            # raised at reservation time, against the call's worst case -- not (yet) actual spend; the
+            # threshold alerts (50/80/100 %) report what was really spent
             return (
-                f"budget {self.budget} ({self.window}) is over its limit: spent ${self.spent} + reserved ${self.reserved} "
-                f"of ${self.limit}; the call proceeds (action warn)"
+                f"budget {self.budget} ({self.window}) may be exceeded: spent ${self.spent} + reserved ${self.reserved} "
+                f"(including this call's worst case) passes the ${self.limit} limit; the call proceeds (action warn)"
             )
         return f"budget {self.budget} ({self.window}) reached {self.threshold}%: spent ${self.spent} of ${self.limit}"
 
