@@ -8,7 +8,12 @@ does not need.
 from __future__ import annotations
 
 import importlib
+import logging
 from typing import TYPE_CHECKING, Any
+
+# a library leaves logging to its host: no "last resort" stderr lines unless configured
+# (CONDUIT_LOG_LEVEL / CONDUIT_LOG_FILE, or the application's own handlers)
+logging.getLogger("conduit").addHandler(logging.NullHandler())
 
 __version__ = "0.1.0"
 

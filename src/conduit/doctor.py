@@ -158,7 +158,7 @@ def _ledger(settings: Settings) -> list[Check]:
             "ledger",
             "database",
             status,
-            f"{settings.db_url} (schema v{ledger.schema_version}, {totals['exchanges']} exchanges, ${totals['cost_usd']:.4f} recorded)",
+            f"{settings.db_url} (schema v{ledger.schema_version}, {totals['exchanges']} exchanges, ${totals['cost_usd']} recorded)",
         )
     ]
 

@@ -54,13 +54,34 @@ def print_error(error: ConduitError) -> None:
         console.print(f"[yellow]hint:[/] {escape(error.hint)}", highlight=False)
 
 
+def _plain_stderr_logging() -> None:
+    """On a terminal, conduit's warnings (unknown prices, budget alerts, retired models) as plain lines.
+
+    Python's own warnings for the same events are silenced here, so each is said once.
+    """
+    import logging
+    import warnings
+
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(levelname)s: %(message)s"))
+    from conduit.observability.logging import RedactingFilter
+
+    handler.addFilter(RedactingFilter())
+    root = logging.getLogger("conduit")
+    root.addHandler(handler)
+    root.setLevel(logging.WARNING)
+    warnings.filterwarnings("ignore", module=r"conduit\..*")
+    warnings.filterwarnings("ignore", message=r"cost of .* is unknown")
+
+
 def main() -> None:
     """Entry point: runs the app and turns ConduitError into message + hint + exit code."""
     try:
         from conduit.observability.logging import configure_from_settings
         from conduit.settings import get_settings
 
-        configure_from_settings(get_settings())
+        if not configure_from_settings(get_settings()):
+            _plain_stderr_logging()
         # without standalone mode click *returns* typer.Exit's code instead of exiting
         result = app(standalone_mode=False)
         if isinstance(result, int) and result != 0:

@@ -76,11 +76,11 @@ def configure_logging(level: str = "WARNING", file: Path | None = None) -> loggi
 _configured_from: tuple[str, str | None] | None = None
 
 
-def configure_from_settings(settings: "object") -> None:
+def configure_from_settings(settings: "object") -> bool:
     """Honour CONDUIT_LOG_LEVEL / CONDUIT_LOG_FILE (env, .env or [conduit] in conduit.toml) once.
 
     Nothing is changed unless one of them was set: a library must not take
-    over its host application's logging uninvited.
+    over its host application's logging uninvited. Returns whether they were.
     """
     global _configured_from
     import os
@@ -89,7 +89,9 @@ def configure_from_settings(settings: "object") -> None:
     file = getattr(settings, "log_file", None)
     explicit = file is not None or "CONDUIT_LOG_LEVEL" in os.environ or level.upper() != "WARNING"
     wanted = (level.upper(), None if file is None else str(file))
-    if not explicit or _configured_from == wanted:
-        return
-    configure_logging(level, None if file is None else Path(file))
-    _configured_from = wanted
+    if not explicit:
+        return False
+    if _configured_from != wanted:
+        configure_logging(level, None if file is None else Path(file))
+        _configured_from = wanted
+    return True
