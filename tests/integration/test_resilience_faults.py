@@ -384,7 +384,7 @@ def test_circuit_opening_mid_retry_stops_the_retries(sandbox_env, clock) -> None
         (1, "retried", "server_error"),
         (2, "retried", "server_error"),
         (3, "retried", "server_error"),
-        (4, "error", "CircuitOpenError"),
+        (4, "refused", "CircuitOpenError"),  # conduit stopped it: nothing was sent
     ]
 
 

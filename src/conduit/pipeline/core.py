@@ -158,7 +158,14 @@ class Pipeline:
     def fail(
         self, exchange: Exchange, error: BaseException, usage: Usage | None = None, **trail: Any
     ) -> ExchangeRecord:
-        """The request failed without a response (connection, timeout, cancellation)."""
+        """The request failed without a response (connection, timeout, cancellation).
+
+        A ConduitError here (open circuit, full rate-limit queue, budget refusing a retry) means
+        conduit itself stopped the call before it was sent: recorded as ``refused``."""
+        from conduit.errors import ConduitError
+
+        refused = isinstance(error, ConduitError) and not trail.get("maybe_billed")
+        message = error.message if isinstance(error, ConduitError) else (str(error) or type(error).__name__)
         return self._finish(
             exchange,
             usage or Usage(),
@@ -166,7 +173,8 @@ class Pipeline:
             None,
             None,
             error_class=type(error).__name__,
-            error_message=str(error) or type(error).__name__,
+            error_message=message,
+            status_override="refused" if refused else None,
             **trail,
         )
 
