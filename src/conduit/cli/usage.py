@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Optional
+from typing import Any, Optional
 
 import typer
 
@@ -39,32 +39,28 @@ def usage(
     from rich.table import Table
 
     totals = ledger.totals(since=start)
+    status_style = {"ok": "{}", "cached": "[green]{}[/]"}
+    # (header, cell, footer, right-aligned, kept on narrow terminals)
+    columns: list[tuple[str, Any, str, bool, bool]] = [
+        ("time", lambda r: time.strftime("%m-%d %H:%M:%S", time.localtime(r["created_at"])), "total", False, True),
+        ("endpoint", lambda r: r["endpoint"], "", False, False),
+        ("model", lambda r: r["model"] or "", "", False, True),
+        ("status", lambda r: status_style.get(r["status"], "[red]{}[/]").format(r["status"]), "", False, True),
+        ("in", lambda r: f"{r['input_tokens']:,}", f"{totals['input_tokens']:,}", True, True),
+        ("cached", lambda r: f"{r['cached_input_tokens']:,}", f"{totals['cached_input_tokens']:,}", True, False),
+        ("out", lambda r: f"{r['output_tokens']:,}", f"{totals['output_tokens']:,}", True, True),
+        ("est. in", lambda r: "" if r["estimated_input_tokens"] is None else f"{r['estimated_input_tokens']:,}", "", True, False),
+        ("cost", lambda r: money(r["cost_usd"]), money(totals["cost_usd"]), True, True),
+        ("ms", lambda r: "" if r["latency_ms"] is None else f"{r['latency_ms']:.0f}", "", True, False),
+        ("session", lambda r: r["session"] or "", "", False, False),
+    ]
+    if out.width < 120:  # a narrow terminal gets the columns that matter most (--json has them all)
+        columns = [c for c in columns if c[4]]
     table = Table(title=f"conduit usage — since {since}", show_footer=True)
-    table.add_column("time", footer="total")
-    table.add_column("endpoint")
-    table.add_column("model")
-    table.add_column("status")
-    table.add_column("in", justify="right", footer=f"{totals['input_tokens']:,}")
-    table.add_column("cached", justify="right", footer=f"{totals['cached_input_tokens']:,}")
-    table.add_column("out", justify="right", footer=f"{totals['output_tokens']:,}")
-    table.add_column("est. in", justify="right")
-    table.add_column("cost", justify="right", footer=money(totals["cost_usd"]))
-    table.add_column("ms", justify="right")
-    table.add_column("session")
+    for header, _, footer, right, _ in columns:
+        table.add_column(header, footer=footer, justify="right" if right else "left", no_wrap=True)
     for row in rows:
-        table.add_row(
-            time.strftime("%m-%d %H:%M:%S", time.localtime(row["created_at"])),
-            row["endpoint"],
-            row["model"] or "",
-            row["status"] if row["status"] == "ok" else "[green]cached[/]" if row["status"] == "cached" else f"[red]{row['status']}[/]",
-            f"{row['input_tokens']:,}",
-            f"{row['cached_input_tokens']:,}",
-            f"{row['output_tokens']:,}",
-            "" if row["estimated_input_tokens"] is None else f"{row['estimated_input_tokens']:,}",
-            money(row["cost_usd"]),
-            "" if row["latency_ms"] is None else f"{row['latency_ms']:.0f}",
-            row["session"] or "",
-        )
+        table.add_row(*(cell(row) for _, cell, _, _, _ in columns))
     out.print(table)
     note = f"{totals['exchanges']} exchanges, {totals['failed']} failed"
     if totals["attempts"] > totals["exchanges"]:
