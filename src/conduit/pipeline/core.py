@@ -19,6 +19,7 @@ from typing import Any, Callable, Protocol
 from conduit.ledger import ExchangeRecord, Ledger, new_id
 from conduit.meter import Payload, meter_for
 from conduit.meter.pricing import cost_of
+from conduit.observability.tracing import exchange_span
 from conduit.pipeline.cache import CacheHit, ResponseCache, cache_key
 from conduit.pipeline.context import Scope, current_scope
 from conduit.pipeline.exchange import Exchange
@@ -226,6 +227,7 @@ class Pipeline:
             wait_ms=wait_ms,
         )
         self.ledger.record(record)
+        exchange_span(record)
         return record
 
     def _finish(
@@ -292,6 +294,7 @@ class Pipeline:
             fallback_from=fallback_from,
         )
         self.ledger.record(record)
+        exchange_span(record)
         log.info(
             "exchange %s %s %s",
             record.endpoint,
@@ -317,8 +320,7 @@ class Pipeline:
         exchange.finished = True
         if self.budget is not None and exchange.reservation is not None:
             self.budget.release(exchange.reservation)
-        self.ledger.record(
-            ExchangeRecord(
+        record = ExchangeRecord(
                 id=exchange.id,
                 created_at=exchange.created_at,
                 endpoint=exchange.endpoint,
@@ -337,7 +339,8 @@ class Pipeline:
                 error_class=type(error).__name__,
                 error_message=error.message,
             )
-        )
+        self.ledger.record(record)
+        exchange_span(record)
 
 
 def _error_of(content: bytes) -> tuple[str, str]:
