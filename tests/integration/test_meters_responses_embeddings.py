@@ -70,3 +70,14 @@ def test_responses_run_under_a_block_budget(sandbox_env) -> None:
         with pytest.raises(conduit.BudgetExceeded):
             conduit.OpenAI().responses.create(model="gpt-5.4-mini", input="hola", max_output_tokens=5000)
     assert [r.path for r in sandbox_env.requests] == ["/v1/responses"]
+
+
+def test_file_uploads_are_free_and_pass_a_block_budget(sandbox_env) -> None:
+    from conduit.pipeline.clients import wire_client
+
+    with conduit.Budget("global", "0.000001"), wire_client() as client:
+        client.post("files", files={"file": ("data.jsonl", b'{"a": 1}\n', "application/jsonl")}, data={"purpose": "batch"})
+    row = open_ledger().exchanges()[0]
+    # it reached the API (the simulation has no files endpoint: 404) instead of being refused as unpriced
+    assert row["endpoint"] == "files" and row["status"] != "refused" and row["http_status"] == 404
+    assert row["cost_usd"] == 0

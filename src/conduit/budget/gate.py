@@ -313,7 +313,9 @@ class BudgetGate:
 
 
 _FREE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
-_FREE_ENDPOINTS = frozenset({"moderations"})
+# endpoints OpenAI does not bill per request: moderations, and uploading/listing files and models
+# (a batch or fine-tune is billed later, by its own jobs, not by the request that creates it)
+_FREE_ENDPOINTS = frozenset({"moderations", "files", "uploads", "uploads.parts", "models"})
 
 
 def _free(exchange: "Exchange") -> bool:
