@@ -7,9 +7,10 @@ does not need.
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import TYPE_CHECKING, Any
+
+from conduit._lazy import lazy_exports
 
 # a library leaves logging to its host: no "last resort" stderr lines unless configured
 # (CONDUIT_LOG_LEVEL / CONDUIT_LOG_FILE, or the application's own handlers)
@@ -110,20 +111,7 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    target = _EXPORTS.get(name)
-    if target is None:
-        raise AttributeError(f"module 'conduit' has no attribute {name!r}")
-    module_name, _, attribute = target.partition(":")
-    value = getattr(importlib.import_module(module_name), attribute or name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
 
 
 if TYPE_CHECKING:  # pragma: no cover - for type checkers and IDEs only

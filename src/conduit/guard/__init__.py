@@ -16,8 +16,9 @@ lazily so ``redact`` on a log line does not import the injection screen.
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
+
+from conduit._lazy import lazy_exports
 
 _EXPORTS: dict[str, str] = {
     "SecretFinding": "conduit.guard.secrets",
@@ -53,16 +54,4 @@ _EXPORTS: dict[str, str] = {
 }
 
 __all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    module = _EXPORTS.get(name)
-    if module is None:
-        raise AttributeError(f"module 'conduit.guard' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__getattr__, __dir__ = lazy_exports(__name__, _EXPORTS)
