@@ -47,6 +47,21 @@ class Payload:
         self.modified = True
 
 
+def json_model(payload: Payload) -> str | None:
+    """The ``model`` of a JSON request body, if it names one."""
+    model = (payload.json or {}).get("model")
+    return model if isinstance(model, str) else None
+
+
+def json_object(content: bytes) -> dict[str, Any]:
+    """A response body as a JSON object ({} when it is not one)."""
+    try:
+        data = json.loads(content)
+    except ValueError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
 @dataclass(slots=True)
 class Estimate:
     """Worst-case units and cost of a request, known before it is sent."""

@@ -6,7 +6,7 @@ import json
 from typing import Any
 
 from conduit.errors import ValidationError
-from conduit.meter.base import Estimate, Payload
+from conduit.meter.base import Estimate, Payload, json_model, json_object
 from conduit.meter.pricing import estimate_from_usage
 from conduit.usage import Usage
 
@@ -33,8 +33,7 @@ class ChatMeter:
     endpoint = "chat.completions"
 
     def model_of(self, payload: Payload) -> str | None:
-        model = (payload.json or {}).get("model")
-        return model if isinstance(model, str) else None
+        return json_model(payload)
 
     def validate(self, payload: Payload) -> None:
         body = payload.json
@@ -82,12 +81,7 @@ class ChatMeter:
         return estimate_from_usage(model, Usage(input_tokens=input_tokens, output_tokens=output_tokens))
 
     def read(self, payload: Payload, status: int, headers: Any, content: bytes) -> tuple[Usage, str | None]:
-        try:
-            data = json.loads(content)
-        except ValueError:
-            return Usage(), None
-        if not isinstance(data, dict):
-            return Usage(), None
+        data = json_object(content)
         return usage_from_chat(data.get("usage")), data.get("model")
 
     def stream_meter(self, payload: Payload, estimate: Estimate | None = None) -> "ChatStreamMeter":

@@ -3,11 +3,10 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from conduit.errors import ValidationError
-from conduit.meter.base import Estimate, Payload, StreamMeter
+from conduit.meter.base import Estimate, Payload, StreamMeter, json_model, json_object
 from conduit.meter.pricing import estimate_from_usage
 from conduit.usage import Usage
 
@@ -32,20 +31,11 @@ class _NoStream:
         return Usage()
 
 
-def _json(content: bytes) -> dict[str, Any]:
-    try:
-        data = json.loads(content)
-    except ValueError:
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 class EmbeddingsMeter:
     endpoint = "embeddings"
 
     def model_of(self, payload: Payload) -> str | None:
-        model = (payload.json or {}).get("model")
-        return model if isinstance(model, str) else None
+        return json_model(payload)
 
     def validate(self, payload: Payload) -> None:
         body = payload.json or {}
@@ -75,7 +65,7 @@ class EmbeddingsMeter:
         return estimate
 
     def read(self, payload: Payload, status: int, headers: Any, content: bytes) -> tuple[Usage, str | None]:
-        data = _json(content)
+        data = json_object(content)
         usage = data.get("usage") or {}
         return Usage(input_tokens=int(usage.get("prompt_tokens") or 0)), data.get("model")
 
@@ -105,7 +95,7 @@ class ModerationsMeter:
         return Estimate(usage=Usage(), usd=Decimal(0), price_source="free", upper_bound=True)
 
     def read(self, payload: Payload, status: int, headers: Any, content: bytes) -> tuple[Usage, str | None]:
-        return Usage(), _json(content).get("model")
+        return Usage(), json_object(content).get("model")
 
     def stream_meter(self, payload: Payload, estimate: Estimate | None = None) -> StreamMeter:
         return _NoStream()

@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from conduit.errors import ValidationError
-from conduit.meter.base import Estimate, Payload
+from conduit.meter.base import Estimate, Payload, json_model, json_object
 from conduit.meter.pricing import estimate_from_usage
 from conduit.usage import Usage
 
@@ -34,8 +34,7 @@ class ResponsesMeter:
     endpoint = "responses"
 
     def model_of(self, payload: Payload) -> str | None:
-        model = (payload.json or {}).get("model")
-        return model if isinstance(model, str) else None
+        return json_model(payload)
 
     def validate(self, payload: Payload) -> None:
         body = payload.json
@@ -71,12 +70,7 @@ class ResponsesMeter:
         return estimate
 
     def read(self, payload: Payload, status: int, headers: Any, content: bytes) -> tuple[Usage, str | None]:
-        try:
-            data = json.loads(content)
-        except ValueError:
-            return Usage(), None
-        if not isinstance(data, dict):
-            return Usage(), None
+        data = json_object(content)
         return usage_from_responses(data.get("usage")), data.get("model")
 
     def stream_meter(self, payload: Payload, estimate: Estimate | None = None) -> "ResponsesStreamMeter":
