@@ -6,10 +6,9 @@ still recorded (``GenericMeter``) so nothing leaves the process unledgered.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from conduit.meter.base import Estimate, Meter, Payload, StreamMeter
+from conduit.meter.base import Estimate, Meter, Payload, StreamMeter, json_model, json_object
 from conduit.meter.audio import TranscriptionMeter
 from conduit.meter.chat import ChatMeter
 from conduit.meter.embeddings import EmbeddingsMeter, ModerationsMeter
@@ -28,8 +27,7 @@ class GenericMeter:
         self.endpoint = endpoint
 
     def model_of(self, payload: Payload) -> str | None:
-        model = (payload.json or {}).get("model")
-        return model if isinstance(model, str) else None
+        return json_model(payload)
 
     def validate(self, payload: Payload) -> None:
         return None
@@ -41,12 +39,7 @@ class GenericMeter:
         return Estimate(usage=Usage(), usd=None, upper_bound=False)
 
     def read(self, payload: Payload, status: int, headers: Any, content: bytes) -> tuple[Usage, str | None]:
-        try:
-            data = json.loads(content)
-        except ValueError:
-            return Usage(), None
-        if not isinstance(data, dict):
-            return Usage(), None
+        data = json_object(content)
         usage = data.get("usage") or {}
         tokens_in = int(usage.get("prompt_tokens") or usage.get("input_tokens") or 0)
         tokens_out = int(usage.get("completion_tokens") or usage.get("output_tokens") or 0)
