@@ -98,13 +98,17 @@ class LedgerBase:
             self._writer.start()
 
     def _gather(self) -> list[Any]:
-        """One item, then whatever arrives within the linger -- cut short by a flush request."""
+        """One item, then -- after a short sleep -- everything that queued up meanwhile.
+
+        Sleeping rather than waiting on the queue means callers' puts do not wake this thread
+        one by one (each wake-up competes with the caller for the GIL); a flush waits at most
+        the linger."""
         batch = [self._queue.get()]
-        deadline = time.monotonic() + _LINGER
-        while len(batch) < _BATCH and not isinstance(batch[-1], threading.Event):
-            remaining = deadline - time.monotonic()
+        if not isinstance(batch[0], threading.Event):
+            time.sleep(_LINGER)
+        while len(batch) < _BATCH:
             try:
-                batch.append(self._queue.get(timeout=remaining) if remaining > 0 else self._queue.get_nowait())
+                batch.append(self._queue.get_nowait())
             except queue.Empty:
                 break
         return batch
