@@ -228,3 +228,16 @@ def test_conduit_toml_turns_on_the_moderation_stage_for_every_client(sandbox_env
     with pytest.raises(ContentFlagged):
         client.images.generate(model="gpt-image-1.5", prompt="A man who will murder and torture people, blood everywhere")
     assert [r.path for r in sandbox_env.requests] == ["/v1/moderations"]
+
+
+def test_substitute_policy_refuses_uploads_it_cannot_rewrite(sandbox_env, tmp_path, monkeypatch) -> None:
+    (tmp_path / "conduit.toml").write_text('[models]\nretired_policy = "substitute"\n')
+    monkeypatch.setenv("CONDUIT_CONFIG", str(tmp_path / "conduit.toml"))
+    from conduit.settings import get_settings
+
+    get_settings.cache_clear()
+    client = conduit.OpenAI()
+    with pytest.raises(conduit.RetiredModelError) as info:
+        client.images.edit(model="dall-e-2", image=("a.png", b"\x89PNG\r\n\x1a\n" + b"0" * 100, "image/png"), prompt="x")
+    assert "uploads" in info.value.message and "model=" in info.value.hint
+    assert sandbox_env.requests == []  # never sent with a retired model

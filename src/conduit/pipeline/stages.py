@@ -28,10 +28,20 @@ def check_lifecycle(exchange: Exchange) -> None:
     if not exchange.model:
         return
     decision = check_model(exchange.model)
-    if decision.substituted and exchange.payload.json is not None:
-        exchange.payload.set_json({**exchange.payload.json, "model": decision.model})
-        exchange.model = decision.model
-        exchange.note = decision.message
+    if not decision.substituted:
+        return
+    if exchange.payload.json is None:  # an upload: its model field is not rewritten, so say so before sending
+        from conduit.errors import RetiredModelError
+
+        when = f" on {decision.shutdown_on.isoformat()}" if decision.shutdown_on else ""
+        raise RetiredModelError(
+            f"{exchange.model} was shut down by OpenAI{when}; its successor is {decision.model}, but uploads "
+            "(multipart requests) are not rewritten by retired_policy = \"substitute\".",
+            f"Pass model={decision.model!r} for this upload.",
+        )
+    exchange.payload.set_json({**exchange.payload.json, "model": decision.model})
+    exchange.model = decision.model
+    exchange.note = decision.message
 
 
 def budget_gate(settings: Settings) -> BudgetGate:
