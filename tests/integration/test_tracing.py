@@ -32,11 +32,9 @@ def test_exchange_span_carries_model_tokens_and_cost(sandbox_env) -> None:
     key = "sk-proj-4fG7hJ2kL9mN3pQ8rS1tU6vW0xY5zA2bC7dE9fG3hJ6kL1mN"
     prompt = f"¿Cuál es la capital de Francia? my key is {key}"
     with conduit.scope(session="s-trace"):
-        try:
-            client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hola"}])
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hola"}])
+        with pytest.raises(conduit.SecurityError):  # the guard refuses the key before sending
             client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": prompt}])
-        except conduit.SecurityError:
-            pass
     spans = _EXPORTER.get_finished_spans()
     ok, refused = spans[0], spans[1]
     assert ok.name == "chat gpt-4o-mini" and ok.kind == trace.SpanKind.CLIENT
