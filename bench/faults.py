@@ -26,7 +26,6 @@ import argparse
 import asyncio
 import os
 import random
-import socket
 import statistics
 import subprocess
 import sys
@@ -36,6 +35,8 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 from typing import Any
+
+from _sandbox import free_port, wait_port  # bench/ is on sys.path when run as a script
 
 KINDS: list[tuple[str, dict[str, Any]]] = [
     ("rate_limit", {"retry_after": 0.2}),
@@ -51,21 +52,6 @@ MESSAGES = [{"role": "user", "content": "Name three rivers of Spain, briefly."}]
 MODEL = "gpt-4o-mini"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _wait_port(port: int) -> None:
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("sandbox did not start")
 
 
 def _faults(rate: float) -> list[Any]:
@@ -144,14 +130,14 @@ def main() -> None:
     parser.add_argument("--db", help="ledger file to keep (default: a temporary one)")
     args = parser.parse_args()
 
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "conduit.cli.app", "sandbox", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_port(port)
+        wait_port(port)
         base = f"http://127.0.0.1:{port}/v1"
         os.environ["CONDUIT_DB"] = args.db or os.path.join(tempfile.mkdtemp(), "faults.db")
         os.environ["OPENAI_API_KEY"] = "sk-sandbox-bench"

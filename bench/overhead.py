@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -20,22 +19,9 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from _sandbox import free_port, wait_port
 
 
-def _wait(port: int) -> None:
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.05)
-    raise SystemExit("sandbox did not start")
 
 
 SYSTEM = {"role": "system", "content": "You are a concise assistant."}
@@ -70,14 +56,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--requests", type=int, default=400)
     args = parser.parse_args()
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "conduit.cli.app", "sandbox", "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait(port)
+        wait_port(port)
         base = f"http://127.0.0.1:{port}/v1"
         os.environ["CONDUIT_DB"] = os.path.join(tempfile.mkdtemp(), "bench.db")
         os.environ["OPENAI_API_KEY"] = "sk-sandbox-bench"

@@ -118,30 +118,29 @@ def _wire_headers(key: str) -> dict[str, str]:
     return {"Authorization": f"Bearer {key}", "User-Agent": "conduit/0.1"}
 
 
+def _wire_parts(
+    api_key: str | None, base_url: str | None, session: str | None, scope: dict[str, Any]
+) -> tuple[dict[str, Any], Pipeline]:
+    """What both wire clients share: base URL, headers, timeout, and the pipeline."""
+    settings = get_settings()
+    key, url = _key_and_url(api_key, base_url, settings)
+    pipeline = build_pipeline(settings, base_url=url, session=session, **scope)
+    return {"base_url": url + "/", "headers": _wire_headers(key), "timeout": _TIMEOUT}, pipeline
+
+
 def wire_client(
     *, api_key: str | None = None, base_url: str | None = None, session: str | None = None, **scope: Any
 ) -> httpx2.Client:
     """An httpx2 client on the pipeline, based at the API root (e.g. ``.post("/chat/completions")``)."""
-    settings = get_settings()
-    key, url = _key_and_url(api_key, base_url, settings)
-    pipeline = build_pipeline(settings, base_url=url, session=session, **scope)
-    return httpx2.Client(
-        base_url=url + "/",
-        headers=_wire_headers(key),
-        transport=GovernedTransport(pipeline, httpx2.HTTPTransport(limits=_LIMITS)),
-        timeout=_TIMEOUT,
-    )
+    options, pipeline = _wire_parts(api_key, base_url, session, scope)
+    return httpx2.Client(transport=GovernedTransport(pipeline, httpx2.HTTPTransport(limits=_LIMITS)), **options)
 
 
 def async_wire_client(
     *, api_key: str | None = None, base_url: str | None = None, session: str | None = None, **scope: Any
 ) -> httpx2.AsyncClient:
-    settings = get_settings()
-    key, url = _key_and_url(api_key, base_url, settings)
-    pipeline = build_pipeline(settings, base_url=url, session=session, **scope)
+    """The asynchronous twin of :func:`wire_client` (the agent loop's client)."""
+    options, pipeline = _wire_parts(api_key, base_url, session, scope)
     return httpx2.AsyncClient(
-        base_url=url + "/",
-        headers=_wire_headers(key),
-        transport=AsyncGovernedTransport(pipeline, httpx2.AsyncHTTPTransport(limits=_LIMITS)),
-        timeout=_TIMEOUT,
+        transport=AsyncGovernedTransport(pipeline, httpx2.AsyncHTTPTransport(limits=_LIMITS)), **options
     )
